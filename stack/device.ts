@@ -1,0 +1,28 @@
+// The one interface between the stack and whatever moves its frames: loopback,
+// in-memory links, fault injectors, capture, Linux TUN and TAP.
+
+/** 'ip': each frame is one IPv4 packet (TUN, loopback, in-memory links). 'ethernet': Ethernet II frames (TAP). */
+export type LinkType = 'ip' | 'ethernet';
+
+/** Receives a batch of frames. The array belongs to the device and may be reused after the call returns; the frames themselves are the receiver's to keep, and nobody writes into them afterwards. */
+export type FrameReceiver = (frames: readonly Uint8Array[]) => void;
+
+export interface Device {
+  readonly name: string;
+  readonly linkType: LinkType;
+  /** Largest IP packet the device carries (the Ethernet payload for 'ethernet'). */
+  readonly mtu: number;
+  /** The hardware address for 'ethernet' devices, else null. */
+  readonly mac: Uint8Array | null;
+  /** Set where received frames go. One receiver per device; a later call replaces it. */
+  attach(receiver: FrameReceiver): void;
+  /**
+   * Send a batch of frames. Ownership of each frame passes to the device (the
+   * sender never writes into it again); the array itself may be reused by the
+   * caller once send returns. Never throws for a frame the device cannot carry:
+   * it counts and drops it.
+   */
+  send(frames: readonly Uint8Array[]): void;
+  /** Release whatever the device holds; later sends are dropped. */
+  close(): void;
+}

@@ -1,0 +1,35 @@
+// A network interface: a device with an IPv4 address, a prefix and an MTU,
+// plus the batch of frames waiting to go out through it.
+
+import type { Device } from '../device';
+
+export class Interface {
+  up = true;
+  /** Frames queued for the next flush. */
+  readonly out: Uint8Array[] = [];
+  readonly netmask: number;
+
+  constructor(
+    readonly name: string,
+    readonly device: Device,
+    readonly address: number,
+    readonly prefixLength: number,
+    readonly mtu: number,
+  ) {
+    this.netmask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+  }
+
+  /** The subnet's directed broadcast address. */
+  get broadcast(): number {
+    return (this.address | ~this.netmask) >>> 0;
+  }
+
+  /** True for a loopback network (127.0.0.0/8): every address in it is ours. */
+  get isLoopback(): boolean {
+    return (this.address >>> 24) === 127;
+  }
+
+  contains(addr: number): boolean {
+    return ((addr & this.netmask) >>> 0) === ((this.address & this.netmask) >>> 0);
+  }
+}

@@ -1,0 +1,270 @@
+// IPv4 input and output (RFC 791, RFC 1122 3.3): validation, local delivery,
+// reassembly, ICMP echo and errors, routing, TTL and fragmentation.
+
+import type { Clock } from '../clock';
+import type { IpConfig } from '../config';
+import type { Tracer } from '../trace';
+import type { FrameAllocator } from '../buffers';
+import {
+  IPPROTO_ICMP, IPPROTO_TCP, Ipv4Header, formatIpv4, parseIpv4, writeIpv4Header,
+} from '../wire/ipv4';
+import {
+  ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, IcmpMessage,
+  parseIcmp, writeIcmpEchoReply, writeIcmpError,
+} from '../wire/icmp';
+import { Interface } from './interface';
+import { RouteTable } from './routes';
+import { Reassembler } from './reassembly';
+import { fragmentIpv4 } from './fragment';
+
+/** A transport protocol's input: the packet and where its payload lies. */
+export type TransportInput = (packet: Uint8Array, offset: number, length: number, src: number, dst: number) => void;
+
+/** An ICMP error about a packet we sent, for the transport that sent it. */
+export type IcmpErrorInput = (type: number, code: number, original: Uint8Array, offset: number, length: number) => void;
+
+export interface Ipv4Host {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly tracer: Tracer;
+  readonly frames: FrameAllocator;
+  readonly headroom: number;
+  count(reason: string): void;
+  /** Output was queued on an interface; arrange a flush. */
+  queued(): void;
+}
+
+const ICMP_PORT_UNREACHABLE = 3;
+const ICMP_PROTOCOL_UNREACHABLE = 2;
+
+export class Ipv4Layer {
+  readonly interfaces: Interface[] = [];
+  readonly routes = new RouteTable<Interface>();
+  private readonly header = new Ipv4Header();
+  private readonly icmp = new IcmpMessage();
+  private readonly protocols = new Map<number, TransportInput>();
+  private readonly icmpErrorHandlers = new Map<number, IcmpErrorInput>();
+  private readonly reassembler: Reassembler;
+  private nextId = 1;
+  packetsIn = 0;
+  packetsOut = 0;
+  /** Packets addressed to ourselves, delivered on the next turn (as through a loopback). */
+  private selfQueue: Uint8Array[] = [];
+  private selfTimer;
+  private reassemblyTimer;
+
+  constructor(private readonly host: Ipv4Host, private readonly config: IpConfig) {
+    this.reassembler = new Reassembler({
+      now: () => host.clock.now(), timeoutMs: config.fragmentTimeoutMs, maxBytes: config.fragmentMemoryBytes,
+    });
+    this.selfTimer = host.clock.createTimer(() => this.deliverSelf());
+    this.reassemblyTimer = host.clock.createTimer(() => {
+      const n = this.reassembler.expire();
+      for (let i = 0; i < n; i++) this.drop('ipv4-reassembly-timeout');
+      this.armReassemblyTimer();
+    });
+  }
+
+  registerProtocol(protocol: number, input: TransportInput, onIcmpError?: IcmpErrorInput): void {
+    this.protocols.set(protocol, input);
+    if (onIcmpError !== undefined) this.icmpErrorHandlers.set(protocol, onIcmpError);
+  }
+
+  addInterface(iface: Interface): void {
+    this.interfaces.push(iface);
+    // The connected route (on-link).
+    this.routes.add({ prefix: (iface.address & iface.netmask) >>> 0, prefixLength: iface.prefixLength, gateway: 0, iface });
+  }
+
+  isLocalAddress(addr: number): boolean {
+    for (const i of this.interfaces) {
+      if (i.address === addr) return true;
+      if (i.isLoopback && (addr >>> 24) === 127) return true;
+    }
+    return false;
+  }
+
+  /** The interface owning `addr`, for packets we send to ourselves. */
+  private localInterface(addr: number): Interface | null {
+    for (const i of this.interfaces) if (i.address === addr || (i.isLoopback && (addr >>> 24) === 127)) return i;
+    return null;
+  }
+
+  /** Source address and MTU toward `dst`, or null without a route. */
+  routeTo(dst: number): { src: number; mtu: number } | null {
+    const local = this.localInterface(dst);
+    if (local !== null) return { src: local.isLoopback ? dst : local.address, mtu: local.mtu };
+    const r = this.routes.lookup(dst);
+    if (r === null || !r.iface.up) return null;
+    return { src: r.iface.address, mtu: r.iface.mtu };
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** One frame from an 'ip' device, or an Ethernet payload. */
+  input(iface: Interface, packet: Uint8Array): void {
+    const h = this.header;
+    const reason = parseIpv4(packet, h, true);
+    if (reason !== null) {
+      this.drop(reason);
+      return;
+    }
+    this.packetsIn++;
+    const dst = h.dst;
+    const local = dst === iface.address || this.isLocalAddress(dst);
+    const broadcast = dst === 0xffffffff || (iface.prefixLength < 31 && dst === iface.broadcast);
+    if (!local && !broadcast) {
+      this.drop('ipv4-not-for-us'); // we are a host, not a router (RFC 1122 3.3.1)
+      return;
+    }
+    if (h.moreFragments || h.fragmentOffset > 0) {
+      const r = this.reassembler.input(h, packet);
+      if (typeof r === 'string') {
+        this.drop(r);
+        return;
+      }
+      this.armReassemblyTimer();
+      if (r === null) return;
+      packet = r;
+      const again = parseIpv4(packet, h, true);
+      if (again !== null) {
+        this.drop(again);
+        return;
+      }
+    }
+    const src = h.src;
+    const protocol = h.protocol;
+    const transport = this.protocols.get(protocol);
+    if (transport !== undefined) {
+      transport(packet, h.payloadOffset, h.payloadLength, src, h.dst);
+      return;
+    }
+    if (protocol === IPPROTO_ICMP) {
+      this.icmpInput(packet, h.payloadOffset, h.payloadLength, src, h.dst, broadcast);
+      return;
+    }
+    this.drop('ipv4-unknown-protocol');
+    // RFC 1122 3.2.2.1: protocol unreachable, never for broadcasts.
+    if (!broadcast) this.sendIcmpError(ICMP_DEST_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE, packet, src, h.dst);
+  }
+
+  private icmpInput(packet: Uint8Array, offset: number, length: number, src: number, dst: number, broadcast: boolean): void {
+    const m = this.icmp;
+    const reason = parseIcmp(packet, offset, length, m);
+    if (reason !== null) {
+      this.drop(reason);
+      return;
+    }
+    this.traceIcmp('in', m.type, m.code, src, dst);
+    if (m.type === ICMP_ECHO_REQUEST) {
+      if (!this.config.answerPing || broadcast) return;
+      const icmpLen = length;
+      const frame = this.host.frames.alloc(this.host.headroom + 20 + icmpLen);
+      writeIcmpEchoReply(frame, this.host.headroom + 20, packet, offset, length);
+      this.traceIcmp('out', ICMP_ECHO_REPLY, 0, dst, src);
+      this.send(frame, 20 + icmpLen, IPPROTO_ICMP, dst, src, false);
+      return;
+    }
+    if (m.type === ICMP_DEST_UNREACHABLE || m.type === ICMP_TIME_EXCEEDED) {
+      // The embedded original datagram tells which transport sent it (RFC 1122 3.2.2).
+      const inner = new Ipv4Header();
+      const emb = packet.subarray(m.originalOffset, offset + length);
+      if (parseIpv4(emb, inner, false) === null || emb.length >= 20) {
+        const handler = this.icmpErrorHandlers.get(emb.length >= 10 ? emb[9] : -1);
+        if (handler !== undefined) handler(m.type, m.code, emb, 0, emb.length);
+      }
+      return;
+    }
+    if (m.type === ICMP_ECHO_REPLY) this.host.count('icmp-echo-reply');
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /**
+   * Send a packet whose transport part is already at headroom+20 in `frame`:
+   * route it, write the IPv4 header, fragment if needed, queue it.
+   */
+  send(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number, dontFragment = protocol === IPPROTO_TCP): void {
+    const hr = this.host.headroom;
+    writeIpv4Header(frame, hr, ipLength, this.nextId, dontFragment, this.config.defaultTtl, protocol, src, dst);
+    this.nextId = (this.nextId + 1) & 0xffff;
+    this.packetsOut++;
+    const packet = frame.subarray(hr, hr + ipLength);
+    const local = this.localInterface(dst);
+    if (local !== null) {
+      // To ourselves: through the loopback interface when there is one (so captures see it), as Linux routes via lo.
+      const lo = this.interfaces.find((i) => i.isLoopback && i.up);
+      if (lo !== undefined) {
+        lo.out.push(packet);
+        this.host.queued();
+        return;
+      }
+      this.selfQueue.push(packet);
+      if (!this.selfTimer.armed) this.selfTimer.start(0);
+      return;
+    }
+    const r = this.routes.lookup(dst);
+    if (r === null || !r.iface.up) {
+      this.drop('ipv4-no-route');
+      return;
+    }
+    const iface = r.iface;
+    if (ipLength > iface.mtu) {
+      const pieces = fragmentIpv4(packet, iface.mtu);
+      if (typeof pieces === 'string') {
+        this.drop(pieces);
+        return;
+      }
+      for (const p of pieces) iface.out.push(p);
+    } else {
+      iface.out.push(packet);
+    }
+    this.host.queued();
+  }
+
+  private deliverSelf(): void {
+    const q = this.selfQueue;
+    this.selfQueue = [];
+    for (const p of q) {
+      const h = this.header;
+      if (parseIpv4(p, h, false) !== null) continue;
+      const iface = this.localInterface(h.dst);
+      if (iface !== null) this.input(iface, p);
+    }
+    this.afterSelfDelivery?.();
+  }
+
+  /** Set by the stack: dispatch and flush after a local delivery batch. */
+  afterSelfDelivery: (() => void) | null = null;
+
+  /** ICMP error about `original` back to its sender (RFC 1122 3.2.2, RFC 1812 4.3.2.3). */
+  sendIcmpError(type: number, code: number, original: Uint8Array, to: number, from: number): void {
+    const hr = this.host.headroom;
+    const frame = this.host.frames.alloc(hr + 20 + 8 + Math.min(original.length, 548));
+    const icmpLen = writeIcmpError(frame, hr + 20, type, code, original, 0, original.length);
+    this.traceIcmp('out', type, code, from, to);
+    this.send(frame.subarray(0, hr + 20 + icmpLen), 20 + icmpLen, IPPROTO_ICMP, from, to, false);
+  }
+
+  /** Port unreachable, for transports without a listener (UDP, later). */
+  portUnreachable(original: Uint8Array, to: number, from: number): void {
+    this.sendIcmpError(ICMP_DEST_UNREACHABLE, ICMP_PORT_UNREACHABLE, original, to, from);
+  }
+
+  private armReassemblyTimer(): void {
+    const next = this.reassembler.nextExpiry();
+    if (next === Infinity) this.reassemblyTimer.stop();
+    else this.reassemblyTimer.startAt(next);
+  }
+
+  private drop(reason: string): void {
+    this.host.count(reason);
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'drop', t: this.host.clock.now(), stack: this.host.name, layer: reason.startsWith('icmp') ? 'icmp' : 'ip', reason });
+  }
+
+  private traceIcmp(dir: 'in' | 'out', icmpType: number, code: number, src: number, dst: number): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'icmp', t: this.host.clock.now(), stack: this.host.name, dir, icmpType, code, src: formatIpv4(src), dst: formatIpv4(dst) });
+  }
+}

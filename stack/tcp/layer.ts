@@ -1,0 +1,372 @@
+// TCP's place in the stack: demultiplexes segments to connections and
+// listeners (RFC 9293 3.10.7), answers strays with RST, builds outgoing
+// segments, picks ports and ISNs, and dispatches notifications to users once
+// the work that produced them is complete.
+
+import type { Clock } from '../clock';
+import type { TcpConfig } from '../config';
+import type { RandomSource } from '../random';
+import type { Tracer } from '../trace';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, parseTcp, setTcpChecksum, tcpOptionsLength, writeTcpHeader } from '../wire/tcp';
+import { TcpConnection, type TcpHandler, type TcpState } from './connection';
+import { ConnectionTable } from './table';
+import { TcpError } from './errors';
+import { IsnGenerator } from './isn';
+import { EphemeralPorts } from './ports';
+import { TcpListener, type TcpListenerHandler } from './listener';
+import { seqAdd } from './seq';
+
+/** What TCP needs from the stack around it. */
+export interface TcpHost {
+  readonly name: string;
+  readonly clock: Clock;
+  readonly random: RandomSource;
+  readonly tracer: Tracer;
+  /** Count a drop (or any event) by reason. */
+  count(reason: string): void;
+  formatAddress(addr: number): string;
+  /** The source address and path MTU toward `dst`, or null without a route. */
+  routeTo(dst: number): { src: number; mtu: number } | null;
+  isLocalAddress(addr: number): boolean;
+  /** Offset in a frame where the IP header starts (room for a link header before it). */
+  readonly headroom: number;
+  allocFrame(length: number): Uint8Array;
+  /** Write the IPv4 header at `headroom` and queue the frame for output. */
+  sendIp(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number): void;
+  /** Arrange for dispatch and output flush after the current user call returns. */
+  soon(): void;
+}
+
+export interface ConnectOptions {
+  remoteAddress: number;
+  remotePort: number;
+  localAddress?: number;
+  localPort?: number;
+}
+
+export interface ListenOptions {
+  address?: number;
+  port: number;
+  backlog?: number;
+}
+
+const IPPROTO_TCP = 6;
+const IP_HEADER = 20;
+
+export class TcpLayer {
+  /** The record every outgoing segment is built in (one at a time). */
+  readonly outSegment = new TcpSegment();
+  private readonly inSegment = new TcpSegment();
+  readonly table: ConnectionTable;
+  private readonly listeners = new Map<number, TcpListener[]>();
+  private readonly isnGen: IsnGenerator;
+  private readonly ports: EphemeralPorts;
+  private notifyQueue: Array<TcpConnection | TcpListener> = [];
+  private dispatching = false;
+  readonly clock: Clock;
+  /** Segments sent and received, for statistics. */
+  segmentsIn = 0;
+  segmentsOut = 0;
+  resetsSent = 0;
+
+  constructor(readonly host: TcpHost, readonly config: TcpConfig) {
+    this.clock = host.clock;
+    this.table = new ConnectionTable(host.random.u32());
+    this.isnGen = new IsnGenerator(host.clock, host.random);
+    this.ports = new EphemeralPorts(host.random, config.ephemeralPortMin, config.ephemeralPortMax);
+  }
+
+  // ---------------------------------------------------------------- user API
+
+  listen(opts: ListenOptions, handler: TcpListenerHandler): TcpListener {
+    const addr = opts.address ?? 0;
+    let port = opts.port;
+    if (port === 0) {
+      port = this.ports.pick(addr, 0, 0, (p) => this.portBound(p));
+      if (port < 0) throw new TcpError('EADDRINUSE', 'no free port');
+    }
+    if (this.listenerConflict(addr, port)) throw new TcpError('EADDRINUSE', `address in use: ${this.host.formatAddress(addr)}:${port}`);
+    const backlog = Math.max(1, Math.min(opts.backlog ?? this.config.defaultBacklog, 65535));
+    const l = new TcpListener(this, addr, port, backlog, handler);
+    const list = this.listeners.get(port);
+    if (list === undefined) this.listeners.set(port, [l]);
+    else list.push(l);
+    return l;
+  }
+
+  connect(opts: ConnectOptions, handler: TcpHandler): TcpConnection {
+    const route = this.host.routeTo(opts.remoteAddress);
+    if (route === null) throw new TcpError('ENETUNREACH', `no route to ${this.host.formatAddress(opts.remoteAddress)}`);
+    const localAddr = opts.localAddress ?? route.src;
+    if (opts.localAddress !== undefined && !this.host.isLocalAddress(localAddr)) {
+      throw new TcpError('EADDRNOTAVAIL', `${this.host.formatAddress(localAddr)} is not a local address`);
+    }
+    let localPort = opts.localPort ?? 0;
+    if (localPort === 0) {
+      localPort = this.ports.pick(localAddr, opts.remoteAddress, opts.remotePort,
+        (p) => this.table.find(localAddr, p, opts.remoteAddress, opts.remotePort) !== null || this.listeners.has(p));
+      if (localPort < 0) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
+    } else if (this.table.find(localAddr, localPort, opts.remoteAddress, opts.remotePort) !== null) {
+      throw new TcpError('EADDRINUSE', `address in use: ${this.host.formatAddress(localAddr)}:${localPort}`);
+    }
+    const conn = new TcpConnection(this, localAddr, localPort, opts.remoteAddress, opts.remotePort, true);
+    conn.handler = handler;
+    conn.tsOffset = this.host.random.u32();
+    this.table.insert(conn);
+    conn.open(this.isnGen.isn(localAddr, localPort, opts.remoteAddress, opts.remotePort));
+    this.host.soon();
+    return conn;
+  }
+
+  /** Every connection the layer holds, in no particular order. */
+  connections(): TcpConnection[] {
+    return this.table.all();
+  }
+
+  // ---------------------------------------------------------------- input
+
+  /** A TCP segment in an IPv4 packet addressed to us. */
+  input(packet: Uint8Array, offset: number, length: number, src: number, dst: number): void {
+    const seg = this.inSegment;
+    const reason = parseTcp(packet, offset, length, src, dst, seg, true);
+    if (reason !== null) {
+      this.countDrop(reason);
+      return;
+    }
+    this.segmentsIn++;
+    const conn = this.table.find(dst, seg.dstPort, src, seg.srcPort);
+    if (this.host.tracer.enabled) this.traceSegment('in', src, dst, seg, conn ?? undefined);
+    if (conn !== null) {
+      conn.segmentArrives(seg, packet);
+      return;
+    }
+    const listener = this.findListener(dst, seg.dstPort);
+    if (listener !== null) {
+      this.listenInput(listener, seg, src, dst);
+      return;
+    }
+    // CLOSED: RFC 9293 3.10.7.1.
+    this.countDrop('tcp-no-socket');
+    this.replyReset(seg, src, dst);
+  }
+
+  /** LISTEN state (RFC 9293 3.10.7.2). */
+  private listenInput(l: TcpListener, seg: TcpSegment, src: number, dst: number): void {
+    const f = seg.flags;
+    if (f & TCP_RST) return;
+    if (f & TCP_ACK) {
+      this.replyReset(seg, src, dst);
+      return;
+    }
+    if (!(f & TCP_SYN)) return;
+    if (l.full) {
+      this.countDrop('tcp-listen-overflow');
+      return;
+    }
+    const conn = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, false);
+    conn.tsOffset = this.host.random.u32();
+    l.synQueue++;
+    this.table.insert(conn);
+    conn.acceptSyn(seg, this.isnGen.isn(dst, seg.dstPort, src, seg.srcPort), l);
+  }
+
+  /** RST for a segment that belongs to no connection (RFC 9293 3.10.7.1); never for a RST. */
+  private replyReset(seg: TcpSegment, src: number, dst: number): void {
+    const f = seg.flags;
+    if (f & TCP_RST) return;
+    const out = this.outSegment;
+    out.clear();
+    out.srcPort = seg.dstPort;
+    out.dstPort = seg.srcPort;
+    if (f & TCP_ACK) {
+      out.seq = seg.ack;
+      out.flags = TCP_RST;
+    } else {
+      out.seq = 0;
+      out.ack = seqAdd(seg.seq, seg.payloadLength + (f & TCP_SYN ? 1 : 0) + (f & TCP_FIN ? 1 : 0));
+      out.flags = TCP_RST | TCP_ACK;
+    }
+    out.window = 0;
+    this.resetsSent++;
+    this.build(out, dst, src, null, 0, 0, undefined);
+  }
+
+  private findListener(addr: number, port: number): TcpListener | null {
+    const list = this.listeners.get(port);
+    if (list === undefined) return null;
+    let wildcard: TcpListener | null = null;
+    for (const l of list) {
+      if (l.localAddr === addr) return l;
+      if (l.localAddr === 0) wildcard = l;
+    }
+    return wildcard;
+  }
+
+  private listenerConflict(addr: number, port: number): boolean {
+    const list = this.listeners.get(port);
+    if (list === undefined) return false;
+    return list.some((l) => l.localAddr === addr || l.localAddr === 0 || addr === 0);
+  }
+
+  private portBound(port: number): boolean {
+    return this.listeners.has(port);
+  }
+
+  unlisten(l: TcpListener): void {
+    const list = this.listeners.get(l.localPort);
+    if (list === undefined) return;
+    const i = list.indexOf(l);
+    if (i >= 0) list.splice(i, 1);
+    if (list.length === 0) this.listeners.delete(l.localPort);
+  }
+
+  abortChildren(l: TcpListener): void {
+    for (const conn of this.table.all()) if (conn.listener === l) conn.abort();
+  }
+
+  // ---------------------------------------------------------------- output
+
+  /** Called by a connection with its segment in `outSegment`; payload comes from its send queue. */
+  transmit(conn: TcpConnection, seg: TcpSegment, queueOffset: number, len: number): void {
+    if (seg.flags & TCP_RST) this.resetsSent++;
+    this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn);
+  }
+
+  private build(seg: TcpSegment, src: number, dst: number, payloadFrom: TcpConnection | null,
+    queueOffset: number, len: number, conn: TcpConnection | undefined): void {
+    const host = this.host;
+    const headerLength = 20 + tcpOptionsLength(seg);
+    seg.headerLength = headerLength;
+    const tcpLength = headerLength + len;
+    const frame = host.allocFrame(host.headroom + IP_HEADER + tcpLength);
+    const tcpOffset = host.headroom + IP_HEADER;
+    writeTcpHeader(frame, tcpOffset, seg);
+    if (len > 0 && payloadFrom !== null) payloadFrom.sendQueue.copy(queueOffset, len, frame, tcpOffset + headerLength);
+    setTcpChecksum(frame, tcpOffset, tcpLength, src, dst);
+    seg.payloadLength = len;
+    this.segmentsOut++;
+    if (host.tracer.enabled) this.traceSegment('out', src, dst, seg, conn);
+    host.sendIp(frame, IP_HEADER + tcpLength, IPPROTO_TCP, src, dst);
+  }
+
+  /** Path MSS toward `remote`: the route's MTU less the IP and TCP headers. */
+  mssFor(remote: number): number {
+    const r = this.host.routeTo(remote);
+    return Math.max((r === null ? 576 : r.mtu) - 40, 64);
+  }
+
+  formatAddress(a: number): string {
+    return this.host.formatAddress(a);
+  }
+
+  // ---------------------------------------------------------------- bookkeeping
+
+  remove(conn: TcpConnection): void {
+    this.table.remove(conn);
+    if (conn.listener !== null) {
+      conn.listener.childClosed(conn);
+      conn.listener = null;
+    }
+  }
+
+  schedule(conn: TcpConnection): void {
+    if (conn.queued) return;
+    conn.queued = true;
+    this.notifyQueue.push(conn);
+  }
+
+  scheduleListener(l: TcpListener): void {
+    if (l.scheduled) return;
+    l.scheduled = true;
+    this.notifyQueue.push(l);
+  }
+
+  /** Deliver every pending notification. Safe to call from inside a handler (it just returns). */
+  dispatch(): void {
+    if (this.dispatching) return;
+    this.dispatching = true;
+    try {
+      for (let i = 0; i < this.notifyQueue.length; i++) {
+        const item = this.notifyQueue[i];
+        if (item instanceof TcpConnection) {
+          item.queued = false;
+          item.dispatch();
+        } else {
+          item.scheduled = false;
+          item.dispatch();
+        }
+      }
+    } finally {
+      this.notifyQueue.length = 0;
+      this.dispatching = false;
+    }
+  }
+
+  afterUserCall(_conn: TcpConnection): void {
+    this.host.soon();
+  }
+
+  afterTimer(_conn: TcpConnection): void {
+    this.dispatch();
+  }
+
+  countDrop(reason: string, conn?: TcpConnection): void {
+    this.host.count(reason);
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'drop', t: this.clock.now(), stack: this.host.name, layer: 'tcp', reason, conn: conn?.id });
+  }
+
+  stateChanged(conn: TcpConnection, from: TcpState, to: TcpState, cause: string): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'state', t: this.clock.now(), stack: this.host.name, conn: conn.id, from, to, cause });
+    conn.handler?.onStateChange?.(conn, from, to, cause);
+  }
+
+  traceTimer(conn: TcpConnection, timer: string, action: 'set' | 'fired' | 'cancelled', at?: number): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'timer', t: this.clock.now(), stack: this.host.name, conn: conn.id, timer, action, at });
+  }
+
+  traceRtt(conn: TcpConnection, sample: number): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) {
+      const r = conn.rto;
+      tr.emit({ type: 'rtt', t: this.clock.now(), stack: this.host.name, conn: conn.id, sample, srtt: r.srtt, rttvar: r.rttvar, rto: r.rto });
+    }
+  }
+
+  traceRetransmit(conn: TcpConnection, seq: number, len: number, reason: string): void {
+    this.host.count('tcp-retransmit');
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'retransmit', t: this.clock.now(), stack: this.host.name, conn: conn.id, seq, len, count: conn.retries, reason });
+  }
+
+  traceCwnd(conn: TcpConnection, cause: string): void {
+    const tr = this.host.tracer;
+    const cc = conn.cc;
+    if (tr.enabled && cc !== null) {
+      tr.emit({ type: 'cwnd', t: this.clock.now(), stack: this.host.name, conn: conn.id, cwnd: cc.cwnd, ssthresh: cc.ssthresh, flight: conn.flightSize, cause });
+    }
+  }
+
+  private traceSegment(dir: 'in' | 'out', src: number, dst: number, seg: TcpSegment, conn: TcpConnection | undefined): void {
+    const h = this.host;
+    const ev: import('../trace').TraceEvent = {
+      type: 'segment', t: this.clock.now(), stack: h.name, dir, conn: conn?.id,
+      src: h.formatAddress(src), dst: h.formatAddress(dst), srcPort: seg.srcPort, dstPort: seg.dstPort,
+      flags: seg.flags, seq: seg.seq, ack: seg.ack, window: seg.window, len: seg.payloadLength,
+    };
+    if (seg.mss >= 0) ev.mss = seg.mss;
+    if (seg.windowScale >= 0) ev.windowScale = seg.windowScale;
+    if (seg.sackPermitted) ev.sackPermitted = true;
+    if (seg.hasTimestamps) {
+      ev.tsVal = seg.tsVal;
+      ev.tsEcr = seg.tsEcr;
+    }
+    if (seg.sackCount > 0) {
+      ev.sack = [];
+      for (let i = 0; i < seg.sackCount; i++) ev.sack.push([seg.sackBlocks[2 * i], seg.sackBlocks[2 * i + 1]]);
+    }
+    h.tracer.emit(ev);
+  }
+}

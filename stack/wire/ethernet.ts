@@ -1,0 +1,96 @@
+// Ethernet II framing (IEEE 802.3 with an EtherType, RFC 894) and MAC address helpers.
+
+export const ETHERTYPE_IPV4 = 0x0800;
+export const ETHERTYPE_ARP = 0x0806;
+export const ETHERTYPE_VLAN = 0x8100;
+export const ETHERTYPE_IPV6 = 0x86dd;
+
+export const ETHERNET_HEADER_LENGTH = 14;
+export const MAC_LENGTH = 6;
+/** Shortest frame on the wire without the FCS; shorter frames are padded with zeros (the receiver ignores the padding by the IP total length). */
+export const ETHERNET_MIN_FRAME = 60;
+
+export type EthernetDropReason = 'ethernet-truncated';
+
+/** A parsed Ethernet II header. Reused: parseEthernet overwrites it, copying the addresses into the preallocated arrays. */
+export class EthernetHeader {
+  readonly dst = new Uint8Array(MAC_LENGTH);
+  readonly src = new Uint8Array(MAC_LENGTH);
+  etherType = 0;
+  /** Where the payload starts in the parsed buffer. */
+  payloadOffset = 0;
+  /** Bytes after the header (may include padding). */
+  payloadLength = 0;
+}
+
+/** Parse the header of the frame at buf[offset, offset+length). */
+export function parseEthernet(
+  buf: Uint8Array,
+  out: EthernetHeader,
+  offset = 0,
+  length = buf.length - offset,
+): EthernetDropReason | null {
+  if (length < ETHERNET_HEADER_LENGTH || offset + length > buf.length) return 'ethernet-truncated';
+  for (let i = 0; i < MAC_LENGTH; i++) {
+    out.dst[i] = buf[offset + i];
+    out.src[i] = buf[offset + MAC_LENGTH + i];
+  }
+  out.etherType = (buf[offset + 12] << 8) | buf[offset + 13];
+  out.payloadOffset = offset + ETHERNET_HEADER_LENGTH;
+  out.payloadLength = length - ETHERNET_HEADER_LENGTH;
+  return null;
+}
+
+/** Write a 14-byte header; returns 14. */
+export function writeEthernetHeader(
+  buf: Uint8Array,
+  offset: number,
+  dst: Uint8Array,
+  src: Uint8Array,
+  etherType: number,
+): number {
+  for (let i = 0; i < MAC_LENGTH; i++) {
+    buf[offset + i] = dst[i];
+    buf[offset + MAC_LENGTH + i] = src[i];
+  }
+  buf[offset + 12] = etherType >>> 8;
+  buf[offset + 13] = etherType;
+  return ETHERNET_HEADER_LENGTH;
+}
+
+/** ff:ff:ff:ff:ff:ff. Treat as read-only. */
+export const BROADCAST_MAC: Uint8Array = new Uint8Array([0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+/** 00:00:00:00:00:00 (the unknown target of an ARP request). Treat as read-only. */
+export const ZERO_MAC: Uint8Array = new Uint8Array(MAC_LENGTH);
+
+export function isBroadcastMac(mac: Uint8Array, offset = 0): boolean {
+  for (let i = 0; i < MAC_LENGTH; i++) if (mac[offset + i] !== 0xff) return false;
+  return true;
+}
+
+/** Group address: the I/G bit, the least significant bit of the first octet (broadcast included). */
+export function isMulticastMac(mac: Uint8Array, offset = 0): boolean {
+  return (mac[offset] & 1) !== 0;
+}
+
+export function macEquals(a: Uint8Array, b: Uint8Array, aOffset = 0, bOffset = 0): boolean {
+  for (let i = 0; i < MAC_LENGTH; i++) if (a[aOffset + i] !== b[bOffset + i]) return false;
+  return true;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+/** '02:00:00:00:00:01' (lower case, as Linux prints it). */
+export function formatMac(mac: Uint8Array, offset = 0): string {
+  return `${HEX[mac[offset]]}:${HEX[mac[offset + 1]]}:${HEX[mac[offset + 2]]}:${HEX[mac[offset + 3]]}:${HEX[mac[offset + 4]]}:${HEX[mac[offset + 5]]}`;
+}
+
+/** Six two-digit hex octets separated by ':' or '-'. Throws TypeError otherwise. */
+export function parseMac(s: string): Uint8Array {
+  if (typeof s !== 'string' || !/^[0-9a-fA-F]{2}([:-])[0-9a-fA-F]{2}(?:\1[0-9a-fA-F]{2}){4}$/.test(s)) {
+    throw new TypeError(`Invalid MAC address: ${String(s)}`);
+  }
+  const mac = new Uint8Array(MAC_LENGTH);
+  for (let i = 0; i < MAC_LENGTH; i++) mac[i] = parseInt(s.slice(3 * i, 3 * i + 2), 16);
+  return mac;
+}
