@@ -143,6 +143,7 @@ export class Stack {
     this.inBatch++;
     try {
       this.tcp.dispatch();
+      this.tcp.flushAcks();
     } finally {
       this.inBatch--;
     }

@@ -10,12 +10,20 @@ import {
 } from '../wire/ipv4';
 import {
   ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, IcmpMessage,
-  parseIcmp, writeIcmpEchoReply, writeIcmpError,
+  parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
 } from '../wire/icmp';
 import { Interface } from './interface';
 import { RouteTable } from './routes';
 import { Reassembler } from './reassembly';
 import { fragmentIpv4 } from './fragment';
+
+export interface EchoReply {
+  src: number;
+  id: number;
+  sequence: number;
+  data: Uint8Array;
+  ttl: number;
+}
 
 /** A transport protocol's input: the packet and where its payload lies. */
 export type TransportInput = (packet: Uint8Array, offset: number, length: number, src: number, dst: number) => void;
@@ -175,7 +183,30 @@ export class Ipv4Layer {
       }
       return;
     }
-    if (m.type === ICMP_ECHO_REPLY) this.host.count('icmp-echo-reply');
+    if (m.type === ICMP_ECHO_REPLY) {
+      this.host.count('icmp-echo-reply');
+      this.onEchoReply?.({ src, id: m.id, sequence: m.sequence, data: packet.subarray(m.dataOffset, m.dataOffset + m.dataLength), ttl: this.header.ttl });
+    }
+  }
+
+  /** Called for every echo reply that arrives (the stack's ping). */
+  onEchoReply: ((reply: EchoReply) => void) | null = null;
+
+  /** Send an ICMP echo request (RFC 792); larger than the MTU, it goes out in fragments. */
+  ping(dst: number, id: number, sequence: number, data: Uint8Array): boolean {
+    const route = this.routeTo(dst);
+    if (route === null) {
+      this.drop('ipv4-no-route');
+      return false;
+    }
+    const hr = this.host.headroom;
+    const icmpLen = 8 + data.length;
+    if (20 + icmpLen > 65535) throw new RangeError('echo request larger than an IPv4 datagram');
+    const frame = this.host.frames.alloc(hr + 20 + icmpLen);
+    writeIcmpEchoRequest(frame, hr + 20, id, sequence, data);
+    this.traceIcmp('out', ICMP_ECHO_REQUEST, 0, route.src, dst);
+    this.send(frame, 20 + icmpLen, IPPROTO_ICMP, route.src, dst, false);
+    return true;
   }
 
   // ---------------------------------------------------------------- output

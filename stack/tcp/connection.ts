@@ -150,6 +150,8 @@ export class TcpConnection {
   pending = 0;
   /** In the layer's dispatch queue. */
   queued = false;
+  /** In the layer's queue of ACKs to send at the end of the batch. */
+  ackScheduled = false;
   /** The user's send() was short: tell them when space opens. */
   private wantWritable = false;
   error: TcpError | null = null;
@@ -214,6 +216,7 @@ export class TcpConnection {
     this.sndNxt = seqAdd(iss, 1);
     this.sndMax = this.sndNxt;
     this.sndQueuedEnd = this.sndNxt;
+    this.recover = iss; // RFC 6582 3.2 step 1
     this.setState('SYN-SENT', 'connect');
     this.sendSyn();
     this.armRtx();
@@ -229,6 +232,7 @@ export class TcpConnection {
     this.sndNxt = seqAdd(iss, 1);
     this.sndMax = this.sndNxt;
     this.sndQueuedEnd = this.sndNxt;
+    this.recover = iss; // RFC 6582 3.2 step 1
     this.takeSynOptions(syn);
     this.sndWnd = syn.window; // never scaled in a SYN (RFC 7323 2.2)
     this.maxSndWnd = this.sndWnd;
@@ -660,10 +664,8 @@ export class TcpConnection {
       this.layer.traceCwnd(this, 'fast retransmit');
       this.retransmitHead('third duplicate ACK');
       this.armRtx();
-    } else if (this.dupAcks === 3) {
-      // Duplicate ACKs for data sent before the last recovery: no new reduction (RFC 6582 4.1).
-      this.recover = this.sndUna;
     }
+    // Otherwise the duplicates are for data sent before the last recovery: no new reduction (RFC 6582 3.2 step 2).
   }
 
   private rttSample(rtt: number): void {
@@ -730,15 +732,24 @@ export class TcpConnection {
 
   // ---------------------------------------------------------------- output
 
-  /** Send what the windows allow, then an ACK if one is still owed. */
+  /**
+   * Send what the windows allow. An ACK still owed afterwards is sent at the end
+   * of the current batch, after the application has read, so that one ACK
+   * carries the freshest window instead of an ACK and a window update.
+   */
   output(): void {
     const s = this.state;
     if (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'CLOSING' || s === 'LAST-ACK') {
       this.sendData();
     }
-    if (this.ackNeeded && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') {
-      this.sendControl(TCP_ACK, this.sndNxt);
-    }
+    if (this.ackNeeded && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') this.layer.scheduleAck(this);
+  }
+
+  /** Called by the layer at the end of a batch: send the ACK still owed, if any. */
+  flushAck(): void {
+    this.ackScheduled = false;
+    const s = this.state;
+    if (this.ackNeeded && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') this.sendControl(TCP_ACK, this.sndNxt);
   }
 
   private sendData(): void {

@@ -62,6 +62,7 @@ export class TcpLayer {
   private readonly isnGen: IsnGenerator;
   private readonly ports: EphemeralPorts;
   private notifyQueue: Array<TcpConnection | TcpListener> = [];
+  private readonly ackQueue: TcpConnection[] = [];
   private dispatching = false;
   readonly clock: Clock;
   /** Segments sent and received, for statistics. */
@@ -275,6 +276,21 @@ export class TcpLayer {
     this.notifyQueue.push(conn);
   }
 
+  /** An ACK is owed: send it when the current batch (and the dispatch after it) is done. */
+  scheduleAck(conn: TcpConnection): void {
+    if (conn.ackScheduled) return;
+    conn.ackScheduled = true;
+    this.ackQueue.push(conn);
+    this.host.soon();
+  }
+
+  /** Send the ACKs still owed; called after dispatch, before output is flushed. */
+  flushAcks(): void {
+    const q = this.ackQueue;
+    for (let i = 0; i < q.length; i++) q[i].flushAck();
+    q.length = 0;
+  }
+
   scheduleListener(l: TcpListener): void {
     if (l.scheduled) return;
     l.scheduled = true;
@@ -308,6 +324,7 @@ export class TcpLayer {
 
   afterTimer(_conn: TcpConnection): void {
     this.dispatch();
+    this.flushAcks();
   }
 
   countDrop(reason: string, conn?: TcpConnection): void {

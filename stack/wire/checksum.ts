@@ -9,7 +9,7 @@
 
 /** Below this many bytes the byte-pair loop wins over setting up a DataView. */
 const SMALL = 64;
-/** Bytes summed before the 32-bit accumulators are folded, so they stay exact doubles (< 2^53). */
+/** Bytes summed per pass, so the two 32-bit-word accumulators stay exact doubles (< 2^53). */
 const CHUNK = 1 << 22;
 
 // One DataView is kept for the most recent backing ArrayBuffer, so summing
@@ -49,27 +49,29 @@ function sumPairs(buf: Uint8Array, i: number, end: number, sum: number): number 
  */
 export function checksumAdd(buf: Uint8Array, offset: number, length: number, sum = 0): number {
   if (length < SMALL) return sumPairs(buf, offset, offset + length, sum);
+  // Keep the 32-bit accumulators exact: at most CHUNK bytes per pass.
+  while (length > CHUNK) {
+    sum = checksumAdd(buf, offset, CHUNK, sum);
+    offset += CHUNK;
+    length -= CHUNK;
+  }
   // Word at a time: read 32-bit little-endian words (native order, the fastest
-  // DataView path), sum them in two accumulators, fold, then swap the bytes of
-  // the 16-bit result: the ones' complement sum is byte-order independent
+  // DataView path) into two accumulators, fold, then swap the bytes of the
+  // 16-bit result: the ones' complement sum is byte-order independent
   // (RFC 1071 section 2 (B)).
   const view = viewOf(buf.buffer);
   const base = buf.byteOffset;
   let i = base + offset;
   const end = i + length;
-  let swapped = 0;
-  while (end - i >= 8) {
-    const stop = Math.min(end - 7, i + CHUNK);
-    let a = 0;
-    let b = 0;
-    while (i < stop) {
-      a += view.getUint32(i, true);
-      b += view.getUint32(i + 4, true);
-      i += 8;
-    }
-    swapped += (a % 65536) + Math.floor(a / 65536) + (b % 65536) + Math.floor(b / 65536);
+  const end8 = end - 7;
+  let a = 0;
+  let b = 0;
+  while (i < end8) {
+    a += view.getUint32(i, true);
+    b += view.getUint32(i + 4, true);
+    i += 8;
   }
-  swapped = checksumFoldSum(swapped);
+  const swapped = checksumFoldSum((a % 65536) + Math.floor(a / 65536) + (b % 65536) + Math.floor(b / 65536));
   sum += ((swapped & 0xff) << 8) | (swapped >>> 8);
   return sumPairs(buf, i - base, end - base, sum);
 }

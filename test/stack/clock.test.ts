@@ -153,6 +153,22 @@ test('long timers (TIME_WAIT 2*MSL, 7200 s keepalive, a day, a century) fire at 
   t.deepEqual(log, ['soon@3.5', 'timewait@120000.5', 'keepalive@7200000.5', 'day@86400000.5', `century@${100 * 365 * 86_400_000 + 0.5}`]);
 });
 
+test('a timer due exactly where a higher-level slot begins does not hide that slot', (t) => {
+  const { clock, log, make } = logging();
+  const a = make('a');
+  const b = make('b');
+  const c = make('c');
+  // b (45 ms) and c (100 ms) sit in the second level; x's callback arms a for
+  // tick 32, in the first level, exactly where b's 32 ms block begins.
+  const x = make('x', () => a.startAt(32.5));
+  b.start(45);
+  c.start(100);
+  x.start(20);
+  t.true(clock.runUntilIdle());
+  t.deepEqual(log, ['x@20', 'a@32.5', 'b@45', 'c@100']);
+  t.is(clock.pending(), 0);
+});
+
 test('a long timer fires exactly when reached by many small steps', (t) => {
   const { clock, log, make } = logging();
   make('keepalive').start(7_200_000);
@@ -228,7 +244,12 @@ test('random arm / re-arm / stop / advance, also from callbacks, matches a naive
       return rng.float() * 9_000_000;
     };
     const arm = (i: number): void => {
-      timers[i].start(delay());
+      const r = rng.float();
+      // Some deadlines land exactly on slot-block boundaries (multiples of 32 and 1024 ms),
+      // where a level-0 slot and a higher-level cascade come due at the same tick.
+      if (r < 0.15) timers[i].startAt(Math.ceil((clock.now() + delay()) / 32) * 32 + (r < 0.05 ? 0 : 0.5));
+      else if (r < 0.2) timers[i].startAt(Math.ceil((clock.now() + delay()) / 1024) * 1024);
+      else timers[i].start(delay());
       model[i] = { deadline: timers[i].deadline, seq: seq++ };
     };
     const stop = (i: number): void => {

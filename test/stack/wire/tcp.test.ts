@@ -39,12 +39,14 @@ const tcpCaptures: Array<[string, Capture, string]> = [
 test('real offloaded Linux segments fail verification as captured, and pass once the checksum is completed to the value tcpdump computed', (t) => {
   for (const [name, c] of tcpCaptures) {
     const seg = new TcpSegment();
+    const stored = (c.bytes[36] << 8) | c.bytes[37];
+    const expected = c.offloaded ? c.tcpdumpChecksum ?? -1 : stored;
     if (c.offloaded) {
       t.is(parseTcp(c.bytes, 20, c.bytes.length - 20, LO, LO, seg), 'tcp-bad-checksum', name);
       const b = completeOffload(c);
-      t.is((b[36] << 8) | b[37], c.tcpdumpChecksum, name);
+      t.is((b[36] << 8) | b[37], expected, name);
     }
-    t.is(parse(c).checksum, c.offloaded ? c.tcpdumpChecksum : (c.bytes[36] << 8) | c.bytes[37], name);
+    t.is(parse(c).checksum, expected, name);
   }
 });
 
