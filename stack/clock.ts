@@ -36,7 +36,8 @@ export interface Clock {
 // Ticks are 1 ms wide; tick(t) = floor(deadline). Level l has 32 slots, each
 // covering 32^l ticks, so 8 levels reach 2^40 ms (about 35 years); deadlines
 // further out wait in an overflow list. `cur` is the next tick the wheel has
-// not yet taken out. Invariants:
+// not yet taken out. Invariants (by the tick a timer was filed under; see
+// the last paragraph for timers re-armed later):
 //   - level 0 holds timers whose tick is in [cur, cur + 32): one tick per slot;
 //   - level l >= 1 holds timers whose block floor(tick / 32^l) lies in
 //     [floor(cur / 32^l) + 1, floor(cur / 32^l) + 32]: one block per slot;
@@ -46,6 +47,9 @@ export interface Clock {
 // the timer; the heap only ever holds the slot that is coming due (plus
 // timers armed for a time the wheel has already passed), so it stays small.
 // Exact float deadlines are honoured by sorting a due slot through the heap.
+// Re-arming to a later time (TCP's RTO on every ACK) leaves the timer where
+// it is when its slot comes due no later than the new deadline: only its
+// deadline changes, and the slot files it anew when it is taken out.
 // ---------------------------------------------------------------------------
 
 const LEVELS = 8;
@@ -92,6 +96,8 @@ class WheelTimer implements Timer {
   state = IDLE;
   /** Index into TimerWheel.heads while IN_SLOT. */
   slot = -1;
+  /** While IN_SLOT: the tick at which that slot is taken out (Infinity for overflow). */
+  slotTick = 0;
   /** Position in TimerWheel.ready while IN_HEAP. */
   heapIndex = -1;
   next: WheelTimer | null = null;
@@ -172,12 +178,19 @@ export class TimerWheel {
 
   /** Arm (or re-arm) `t` for `deadline`, which the caller has already clamped to >= now. */
   arm(t: WheelTimer, deadline: number): void {
-    if (t.state !== IDLE) this.remove(t);
-    else this.armedCount++;
-    t.deadlineMs = deadline;
-    t.seq = this.seq++;
-    if (deadline === Infinity) t.state = PARKED;
-    else this.place(t);
+    if (t.state === IN_SLOT && deadline !== Infinity && Math.floor(deadline) >= t.slotTick) {
+      // Its slot comes due no later than the new deadline: leave it there; the
+      // slot re-files it by its real deadline when taken out.
+      t.deadlineMs = deadline;
+      t.seq = this.seq++;
+    } else {
+      if (t.state !== IDLE) this.remove(t);
+      else this.armedCount++;
+      t.deadlineMs = deadline;
+      t.seq = this.seq++;
+      if (deadline === Infinity) t.state = PARKED;
+      else this.place(t);
+    }
     if (this.onArm !== undefined) this.onArm(deadline);
   }
 
@@ -239,13 +252,21 @@ export class TimerWheel {
     let index: number;
     if (delta < SLOTS) {
       index = mod32(tick);
+      t.slotTick = tick;
     } else {
       let level: number;
       if (delta < TWO31) level = ((31 - Math.clz32(delta)) / 5) | 0; // floor(log2(delta) / 5)
       else if (delta < SPAN[7]) level = 6;
       else if (delta < HORIZON) level = 7;
       else level = LEVELS; // overflow
-      index = level === LEVELS ? OVERFLOW : level * SLOTS + slotIndex(tick, level);
+      if (level === LEVELS) {
+        index = OVERFLOW;
+        t.slotTick = Infinity;
+      } else {
+        index = level * SLOTS + slotIndex(tick, level);
+        const span = SPAN[level];
+        t.slotTick = Math.floor(tick / span) * span; // the block's first tick, when it cascades
+      }
     }
     const head = this.heads[index];
     t.prev = null;
@@ -332,20 +353,26 @@ export class TimerWheel {
       }
       if (tick > limitTick) break;
       // Take the whole tick: the heap sorts it by exact deadline and seq.
+      // Timers re-armed later while they sat here go back into the wheel.
       const index = mod32(tick);
       let t = this.heads[index];
       this.heads[index] = null;
       this.bits[0] &= ~(1 << index);
       this.cur = tick;
+      const readyBefore = this.readyLen;
       while (t !== null) {
         const next: WheelTimer | null = t.next;
-        t.next = t.prev = null;
         this.wheelCount--;
-        this.heapPush(t);
+        if (t.deadlineMs < tick + 1) {
+          t.next = t.prev = null;
+          this.heapPush(t);
+        } else {
+          this.place(t);
+        }
         t = next;
       }
       this.moveTo(tick + 1);
-      return true;
+      if (this.readyLen !== readyBefore) return true;
     }
     // Nothing due by limitTick. Catch up, so later arms land in low levels;
     // nothing is skipped: every occupied slot lies beyond limitTick.

@@ -30,9 +30,13 @@ export interface TcpConfig {
   mslMs: number;
   /** MSS announced when the route's MTU does not say otherwise (RFC 9293 3.7.1: 536 default for the peer). */
   defaultPeerMss: number;
-  /** Send buffer, bytes (net.ipv4.tcp_wmem default 16 KiB; larger here so a lab link fills). */
+  /**
+   * Send buffer, bytes. Fixed, not autotuned: Linux starts at 16 KiB (tcp_wmem) and
+   * grows to 4 MiB; we start at 1 MiB, which fills a 100 Mbit/s path with 80 ms RTT.
+   * Buffers hold only what is queued, so an idle connection costs nothing for them.
+   */
   sendBufferBytes: number;
-  /** Receive buffer, bytes; bounds the advertised window (net.ipv4.tcp_rmem default 128 KiB). */
+  /** Receive buffer, bytes; bounds the advertised window. Fixed, not autotuned (Linux: 128 KiB growing to 6 MiB). */
   receiveBufferBytes: number;
   /** Out-of-order bytes held at most in the reassembly queue. */
   reassemblyLimitBytes: number;
@@ -47,6 +51,26 @@ export interface TcpConfig {
   /** Ephemeral port range (net.ipv4.ip_local_port_range = 32768 60999). */
   ephemeralPortMin: number;
   ephemeralPortMax: number;
+  /** Nagle's algorithm off (TCP_NODELAY). Off by default, as on Linux: Nagle is on. */
+  noDelay: boolean;
+  /** Delay ACKs (RFC 1122 4.2.3.2); false acknowledges every segment at once (TCP_QUICKACK forever). */
+  delayedAck: boolean;
+  /** The delayed-ACK timer, ms. Linux's TCP_DELACK_MIN/TCP_ATO_MIN: 40 ms (RFC 1122 allows up to 500). */
+  delayedAckMs: number;
+  /** Segments acknowledged at once at the start of a connection (Linux TCP_MAX_QUICKACKS = 16). */
+  quickAckSegments: number;
+  /** Keepalive probes (SO_KEEPALIVE); off by default (RFC 1122 4.2.3.6). */
+  keepAlive: boolean;
+  /** Idle time before the first probe, ms (net.ipv4.tcp_keepalive_time = 7200 s). */
+  keepAliveIdleMs: number;
+  /** Between unanswered probes, ms (net.ipv4.tcp_keepalive_intvl = 75 s). */
+  keepAliveIntervalMs: number;
+  /** Unanswered probes before the connection is dropped (net.ipv4.tcp_keepalive_probes = 9). */
+  keepAliveProbes: number;
+  /** Longest time data may stay unacknowledged before ETIMEDOUT, ms; 0 = off (TCP_USER_TIMEOUT, RFC 5482). */
+  userTimeoutMs: number;
+  /** Initial congestion window in segments (RFC 6928; Linux TCP_INIT_CWND = 10). */
+  initialCwndSegments: number;
 }
 
 export interface StackConfig {
@@ -70,8 +94,8 @@ export const defaultTcpConfig: Readonly<TcpConfig> = Object.freeze({
   dataRetries: 15,
   mslMs: 30_000,
   defaultPeerMss: 536,
-  sendBufferBytes: 256 * 1024,
-  receiveBufferBytes: 256 * 1024,
+  sendBufferBytes: 1024 * 1024,
+  receiveBufferBytes: 1024 * 1024,
   reassemblyLimitBytes: 1024 * 1024,
   windowScaling: true,
   timestamps: true,
@@ -79,6 +103,16 @@ export const defaultTcpConfig: Readonly<TcpConfig> = Object.freeze({
   defaultBacklog: 4096,
   ephemeralPortMin: 32768,
   ephemeralPortMax: 60999,
+  noDelay: false,
+  delayedAck: true,
+  delayedAckMs: 40,
+  quickAckSegments: 16,
+  keepAlive: false,
+  keepAliveIdleMs: 7_200_000,
+  keepAliveIntervalMs: 75_000,
+  keepAliveProbes: 9,
+  userTimeoutMs: 0,
+  initialCwndSegments: 10,
 });
 
 export interface StackConfigInput {

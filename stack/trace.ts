@@ -29,6 +29,10 @@ export type TraceEvent =
   | { type: 'rtt'; t: number; stack: string; conn: string; sample: number; srtt: number; rttvar: number; rto: number }
   | { type: 'retransmit'; t: number; stack: string; conn: string; seq: number; len: number; count: number; reason: string }
   | { type: 'cwnd'; t: number; stack: string; conn: string; cwnd: number; ssthresh: number; flight: number; cause: string }
+  | { type: 'probe'; t: number; stack: string; conn: string; kind: 'keepalive' | 'zero-window'; n: number; of: number }
+  | { type: 'nagle'; t: number; stack: string; conn: string; held: number; outstanding: number }
+  | { type: 'ack'; t: number; stack: string; conn: string; action: 'delayed' | 'quick' | 'immediate'; reason: string; delayMs?: number }
+  | { type: 'window'; t: number; stack: string; conn: string; side: 'send' | 'receive'; window: number; reason: string }
   | { type: 'icmp'; t: number; stack: string; dir: 'in' | 'out'; icmpType: number; code: number; src: string; dst: string }
   | { type: 'error'; t: number; stack: string; conn: string; code: string };
 

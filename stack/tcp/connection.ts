@@ -63,6 +63,16 @@ const T_PERSIST = 2;
 const T_TIMEWAIT = 3;
 const TIMER_NAMES = ['none', 'rtx', 'persist', 'time-wait'];
 
+// How soon an owed ACK must go: after the delayed-ACK timer, at the end of the
+// current batch (after the application has read), or right after this segment.
+const ACK_NONE = 0;
+const ACK_DELAYED = 1;
+const ACK_BATCH = 2;
+const ACK_NOW = 3;
+
+/** RFC 7323 5.5: TS.Recent older than 24 days is no longer valid for PAWS. */
+const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
+
 /** Bytes of the timestamps option on a non-SYN segment (NOP, NOP, TS). */
 const TS_OPTION_BYTES = 12;
 const MAX_WINDOW_FIELD = 0xffff;
@@ -144,8 +154,28 @@ export class TcpConnection {
   /** Timer for retransmission, persist and TIME-WAIT (only one is ever needed at a time). */
   private timer: Timer;
   private timerKind = T_NONE;
-  /** An ACK is owed to the peer. */
-  ackNeeded = false;
+  /** How urgently an ACK is owed (ACK_NONE ... ACK_NOW). */
+  private ackPending = ACK_NONE;
+  /** Why the pending ACK is owed, for the trace. */
+  private ackReason = '';
+  /** RCV.NXT when we last sent an ACK (Linux rcv_wup): how much is unacknowledged. */
+  private lastAckRcvNxt = 0;
+  /** Largest segment the peer has sent us (Linux icsk_ack.rcv_mss), for the every-second-segment rule. */
+  private rcvMssSeen = 536;
+  /** ACKs still sent at once at the start (quick-ACK mode). */
+  private quickAcks = 0;
+  private delackTimer: Timer | null = null;
+  private keepaliveTimer: Timer | null = null;
+  /** When the last segment arrived from the peer (keepalive idle time counts from here). */
+  private lastReceiveAt = 0;
+  /** Keepalive or zero-window probes sent without an answer. */
+  probesOut = 0;
+  /** Since when data has been waiting for an acknowledgment (user timeout, RFC 5482). */
+  private unackedSince = -1;
+  /** End of the last small segment sent (Linux snd_sml), for Nagle's test as Linux does it (Minshall). */
+  private sndSml = 0;
+  /** RFC 7323 5.5: when TS.Recent was last updated. */
+  private tsRecentAt = 0;
   /** Bitmask of notifications waiting for dispatch. */
   pending = 0;
   /** In the layer's dispatch queue. */
@@ -340,6 +370,20 @@ export class TcpConnection {
     let payloadOffset = seg.payloadOffset;
     const segLen = len + (flags & TCP_SYN ? 1 : 0) + (flags & TCP_FIN ? 1 : 0);
 
+    this.lastReceiveAt = this.layer.clock.now();
+    // PAWS (RFC 7323 5.3 R1): a segment whose timestamp is older than TS.Recent is a
+    // duplicate from an earlier incarnation of the sequence space: ACK it and drop it.
+    if (this.tsOn && seg.hasTimestamps && !(flags & TCP_RST) && this.isSynchronized
+      && seqLt(seg.tsVal, this.tsRecent)) {
+      if (this.lastReceiveAt - this.tsRecentAt <= PAWS_IDLE_MS) {
+        this.requestAck(ACK_NOW, 'PAWS: old timestamp');
+        this.output();
+        this.layer.countDrop('tcp-paws', this);
+        return;
+      }
+      this.tsRecent = seg.tsVal; // RFC 7323 5.5: TS.Recent too old to judge by
+    }
+
     // First, check the sequence number (3.10.7.4, the four acceptability cases).
     const rcvWnd = Math.max(seqDiff(this.rcvAdvertised, this.rcvNxt), 0);
     if (this.state === 'SYN-RECEIVED' && (flags & TCP_SYN) && !(flags & TCP_ACK) && seq === this.irs) {
@@ -350,7 +394,9 @@ export class TcpConnection {
     if (!this.acceptable(seq, segLen, rcvWnd)) {
       if (!(flags & TCP_RST)) {
         if (this.state === 'TIME-WAIT' && (flags & TCP_FIN)) this.startTimeWait(); // retransmitted FIN
-        this.ackNeeded = true;
+        // Unacceptable: answer with an ACK at once (3.10.7.4); this is also how keepalive
+        // and zero-window probes (SEG.SEQ = RCV.NXT - 1) get their answer.
+        this.requestAck(ACK_NOW, segLen === 0 || seqLt(seq, this.rcvNxt) ? 'duplicate or probe' : 'outside the window');
         this.output();
       }
       this.layer.countDrop('tcp-out-of-window', this);
@@ -380,7 +426,7 @@ export class TcpConnection {
     // Second, the RST bit (3.10.7.4 second; RFC 5961 3.2 against blind resets).
     if (flags & TCP_RST) {
       if (seq !== this.rcvNxt) {
-        this.ackNeeded = true; // challenge ACK
+        this.requestAck(ACK_NOW, 'challenge ACK (RFC 5961)');
         this.output();
         return;
       }
@@ -390,7 +436,7 @@ export class TcpConnection {
 
     // Fourth, the SYN bit: in a synchronized state answer with a challenge ACK (RFC 5961 4.2).
     if (flags & TCP_SYN) {
-      this.ackNeeded = true;
+      this.requestAck(ACK_NOW, 'challenge ACK for SYN (RFC 5961)');
       this.output();
       return;
     }
@@ -481,7 +527,7 @@ export class TcpConnection {
       this.retries = 0;
       this.rto.backoff = 0;
       this.stopTimer();
-      this.ackNeeded = true;
+      this.requestAck(ACK_NOW, 'SYN-ACK');
       this.establish('SYN-ACK received');
       if (this.finQueued) this.setState('FIN-WAIT-1', 'queued shutdown');
     } else {
@@ -509,6 +555,7 @@ export class TcpConnection {
     if (c.timestamps && seg.hasTimestamps) {
       this.tsOn = true;
       this.tsRecent = seg.tsVal;
+      this.tsRecentAt = this.layer.clock.now();
       this.tsRetransmitMark = this.tsNow();
     }
     this.sackOk = c.sack && seg.sackPermitted;
@@ -521,8 +568,11 @@ export class TcpConnection {
   }
 
   private establish(cause: string): void {
-    this.cc = new NewReno(10, this.effectiveMss());
+    this.cc = new NewReno(this.config.initialCwndSegments, this.effectiveMss());
+    this.quickAcks = this.config.quickAckSegments;
+    this.lastReceiveAt = this.layer.clock.now();
     this.setState('ESTABLISHED', cause);
+    if (this.config.keepAlive) this.armKeepalive();
     if (this.active) this.pending |= N_CONNECT;
     else if (this.listener !== null) this.listener.established(this);
     this.layer.schedule(this);
@@ -551,7 +601,7 @@ export class TcpConnection {
     const ack = seg.ack;
     if (seqGt(ack, this.sndMax)) {
       // Acknowledges something not yet sent: ACK and drop (RFC 9293, RFC 5961 5.2).
-      this.ackNeeded = true;
+      this.requestAck(ACK_NOW, 'ACK of unsent data');
       this.output();
       return false;
     }
@@ -575,7 +625,11 @@ export class TcpConnection {
         this.rto.backoff = 0;
       }
     }
-    if (this.tsOn && seg.hasTimestamps && seqLe(seq, this.rcvNxt)) this.tsRecent = seg.tsVal; // RFC 7323 4.3
+    if (this.tsOn && seg.hasTimestamps && seqLe(seq, this.lastAckRcvNxt) && seqGe(seg.tsVal, this.tsRecent)) {
+      this.tsRecent = seg.tsVal; // RFC 7323 4.3 (SEG.SEQ <= Last.ACK.sent)
+      this.tsRecentAt = this.lastReceiveAt;
+    }
+    this.probesOut = 0; // any ACK answers our probes (Linux tcp_ack)
 
     // State-specific parts of the fifth check.
     const finAcked = this.finQueued && this.sndUna === seqAdd(this.sndQueuedEnd, 1);
@@ -618,6 +672,7 @@ export class TcpConnection {
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // after go-back-N, the receiver had more than we resent
     this.retries = 0;
     this.dupAcks = 0;
+    this.unackedSince = this.flightSize > 0 ? this.layer.clock.now() : -1;
 
     const cc = this.cc;
     const mss = this.effectiveMss();
@@ -680,6 +735,7 @@ export class TcpConnection {
       this.receiveQueue.push(data);
       this.rcvNxt = seqAdd(this.rcvNxt, data.length);
       const r = this.reassembly;
+      const filledHole = r !== null && r.count > 0;
       if (r !== null && r.count > 0) {
         let piece: Uint8Array | null;
         while ((piece = r.take(this.rcvNxt)) !== null) {
@@ -693,21 +749,30 @@ export class TcpConnection {
       }
       this.pending |= N_READABLE;
       this.layer.schedule(this);
+      if (data.length > this.rcvMssSeen) this.rcvMssSeen = Math.min(data.length, this.rcvMss);
+      const c = this.config;
+      if (filledHole) this.requestAck(ACK_NOW, 'segment filled a hole'); // RFC 5681 4.2
+      else if (!c.delayedAck) this.requestAck(ACK_NOW, 'delayed ACK off');
+      else if (this.quickAcks > 0) this.requestAck(ACK_NOW, 'quick ACK at connection start');
+      else if (seqDiff(this.rcvNxt, this.lastAckRcvNxt) > this.rcvMssSeen) {
+        this.requestAck(ACK_NOW, 'second full-sized segment'); // RFC 1122 4.2.3.2, RFC 5681 4.2
+      } else this.requestAck(ACK_DELAYED, 'delayed ACK');
     } else {
       if (this.reassembly === null) this.reassembly = new Reassembly(this.config.reassemblyLimitBytes);
       if (!this.reassembly.insert(seq, data)) this.layer.countDrop('tcp-reassembly-full', this);
+      // Out-of-order: a duplicate ACK at once, so the sender can fast-retransmit (RFC 5681 4.2).
+      this.requestAck(ACK_NOW, 'out-of-order segment');
     }
-    // Immediate ACK for every data segment (delayed ACK is a TCP-behaviour tunable);
-    // out-of-order segments must be acknowledged at once (RFC 5681 4.2).
     void flags;
-    this.ackNeeded = true;
   }
 
   private finArrives(): void {
     // Eighth, check the FIN bit (3.10.7.4).
     this.finReceived = true;
     this.rcvNxt = seqAdd(this.rcvNxt, 1);
-    this.ackNeeded = true;
+    // In ESTABLISHED the ACK of a FIN is delayed, so the application's own FIN can ride
+    // with it (Linux enters pingpong mode here); in the closing states it goes at once.
+    this.requestAck(this.state === 'ESTABLISHED' && this.config.delayedAck ? ACK_DELAYED : ACK_NOW, 'FIN');
     this.pending |= N_END;
     this.layer.schedule(this);
     switch (this.state) {
@@ -742,14 +807,53 @@ export class TcpConnection {
     if (s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-1' || s === 'CLOSING' || s === 'LAST-ACK') {
       this.sendData();
     }
-    if (this.ackNeeded && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') this.layer.scheduleAck(this);
+    // Data segments carry the ACK; what is still owed goes as the urgency says.
+    const a = this.ackPending;
+    if (a === ACK_NONE) return;
+    if (s === 'CLOSED' || s === 'SYN-SENT' || s === 'LISTEN') {
+      this.ackPending = ACK_NONE;
+      return;
+    }
+    if (a === ACK_NOW) {
+      this.layer.traceAck(this, 'immediate', this.ackReason);
+      this.sendControl(TCP_ACK, this.sndNxt);
+    } else if (a === ACK_BATCH) {
+      this.layer.scheduleAck(this);
+    } else {
+      this.armDelayedAck();
+    }
+  }
+
+  /** Owe the peer an ACK, at least this urgently. */
+  private requestAck(level: number, reason: string): void {
+    if (level > this.ackPending) {
+      this.ackPending = level;
+      this.ackReason = reason;
+    }
   }
 
   /** Called by the layer at the end of a batch: send the ACK still owed, if any. */
   flushAck(): void {
     this.ackScheduled = false;
     const s = this.state;
-    if (this.ackNeeded && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') this.sendControl(TCP_ACK, this.sndNxt);
+    if (this.ackPending >= ACK_BATCH && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') {
+      this.sendControl(TCP_ACK, this.sndNxt);
+    }
+  }
+
+  private armDelayedAck(): void {
+    if (this.delackTimer === null) this.delackTimer = this.layer.clock.createTimer(() => this.onDelayedAck());
+    if (this.delackTimer.armed) return;
+    const ms = this.config.delayedAckMs;
+    this.delackTimer.start(ms);
+    this.layer.traceAck(this, 'delayed', this.ackReason, ms);
+    this.layer.traceTimer(this, 'delack', 'set', this.delackTimer.deadline);
+  }
+
+  private onDelayedAck(): void {
+    this.layer.traceTimer(this, 'delack', 'fired');
+    if (this.ackPending !== ACK_NONE && this.state !== 'CLOSED') this.sendControl(TCP_ACK, this.sndNxt);
+    this.layer.afterTimer(this);
   }
 
   private sendData(): void {
@@ -775,9 +879,19 @@ export class TcpConnection {
       }
       const withFin = finPending && len === unsent;
       if (len === 0 && !withFin) break;
+      // Nagle (RFC 896, RFC 1122 4.2.3.4) as Linux applies it (Minshall's variant,
+      // tcp_nagle_check): a partial segment waits while an earlier small segment is
+      // unacknowledged. Full segments, the FIN, and retransmissions never wait.
+      if (len < mss && !withFin && !finPending && !this.config.noDelay && inFlight > 0
+        && seqGe(this.sndNxt, this.sndMax) && seqGt(this.sndSml, this.sndUna) && seqLe(this.sndSml, this.sndNxt)) {
+        this.layer.traceNagle(this, len, inFlight);
+        break;
+      }
       this.persistForce = false;
+      if (this.unackedSince < 0) this.unackedSince = this.layer.clock.now();
       this.sendSegment(this.sndNxt, len, withFin, false);
       this.sndNxt = seqAdd(this.sndNxt, len + (withFin ? 1 : 0));
+      if (len < mss) this.sndSml = this.sndNxt;
       if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
       if (this.timerKind !== T_RTX) this.armRtx();
       if (withFin) break;
@@ -860,7 +974,16 @@ export class TcpConnection {
       seg.tsVal = this.tsNow();
       seg.tsEcr = this.tsRecent;
     }
-    if (flags & TCP_ACK) this.ackNeeded = false;
+    if (flags & TCP_ACK) {
+      this.ackPending = ACK_NONE;
+      this.lastAckRcvNxt = this.rcvNxt;
+      if (this.quickAcks > 0 && this.isSynchronized) this.quickAcks--;
+      const d = this.delackTimer;
+      if (d !== null && d.armed) {
+        d.stop();
+        this.layer.traceTimer(this, 'delack', 'cancelled');
+      }
+    }
     this.layer.transmit(this, seg, queueOffset, len);
   }
 
@@ -895,14 +1018,15 @@ export class TcpConnection {
 
   /** After the application read: send a window update when the window opened enough (RFC 9293 3.8.6.2.2). */
   private maybeWindowUpdate(): void {
+    // As Linux's tcp_cleanup_rbuf: when the window we advertised is at most half the
+    // buffer and reading has at least doubled it, tell the peer now (RFC 9293 3.8.6.2.2).
     const c = this.config;
     const reasmBytes = this.reassembly !== null ? this.reassembly.bytes : 0;
     const wnd = Math.max(0, c.receiveBufferBytes - this.receiveQueue.length - reasmBytes);
-    const right = seqAdd(this.rcvNxt, wnd);
-    const grow = seqDiff(right, this.rcvAdvertised);
-    const advertised = seqDiff(this.rcvAdvertised, this.rcvNxt);
-    if (grow >= Math.min(c.receiveBufferBytes / 2, this.rcvMss) || (advertised < this.rcvMss && grow > 0 && wnd >= this.rcvMss)) {
-      this.ackNeeded = true;
+    const advertised = Math.max(0, seqDiff(this.rcvAdvertised, this.rcvNxt));
+    if (2 * advertised <= c.receiveBufferBytes && wnd >= 2 * advertised && wnd - advertised >= Math.min(this.rcvMss, c.receiveBufferBytes / 2)) {
+      if (this.layer.host.tracer.enabled) this.layer.traceWindow(this, 'receive', wnd, 'window update after read');
+      this.requestAck(ACK_BATCH, 'window update');
       this.output();
       this.layer.afterUserCall(this);
     }
@@ -921,7 +1045,11 @@ export class TcpConnection {
   // ---------------------------------------------------------------- timers
 
   private armRtx(): void {
-    this.setTimer(T_RTX, this.rto.current());
+    let rto = this.rto.current();
+    // Never sleep past the user timeout (as Linux tcp_clamp_rto_to_user_timeout).
+    const ut = this.config.userTimeoutMs;
+    if (ut > 0 && this.unackedSince >= 0) rto = Math.max(1, Math.min(rto, this.unackedSince + ut - this.layer.clock.now()));
+    this.setTimer(T_RTX, rto);
   }
 
   private armPersist(): void {
@@ -965,7 +1093,9 @@ export class TcpConnection {
   private retransmitTimeout(): void {
     const c = this.config;
     const limit = this.state === 'SYN-SENT' ? c.synRetries : this.state === 'SYN-RECEIVED' ? c.synAckRetries : c.dataRetries;
-    if (this.retries >= limit) {
+    const now = this.layer.clock.now();
+    const userTimedOut = c.userTimeoutMs > 0 && this.unackedSince >= 0 && now - this.unackedSince >= c.userTimeoutMs;
+    if (this.retries >= limit || userTimedOut) {
       this.enterClosed('retransmission limit', this.state === 'SYN-RECEIVED' && !this.active ? null
         : new TcpError('ETIMEDOUT', 'connection timed out'));
       return;
@@ -996,6 +1126,12 @@ export class TcpConnection {
   }
 
   private persistTimeout(): void {
+    // Linux gives up after tcp_retries2 probes that got no answer at all; a peer that
+    // keeps answering (with a zero window) resets the count and is never given up on.
+    if (this.probesOut >= this.config.dataRetries) {
+      this.enterClosed('zero-window probes unanswered', new TcpError('ETIMEDOUT', 'connection timed out'));
+      return;
+    }
     this.rto.backoff++;
     if (this.sndWnd > 0) {
       // A small window that never grew: the override timeout of RFC 9293 3.8.6.2.1 sends what fits.
@@ -1007,8 +1143,83 @@ export class TcpConnection {
     }
     // Zero-window probe as Linux sends it: an ACK with SEG.SEQ = SND.UNA - 1, which the
     // peer must answer with its current window (RFC 9293 3.8.6.1).
+    this.probesOut++;
+    this.layer.traceProbe(this, 'zero-window', this.probesOut, this.config.dataRetries);
     this.sendControl(TCP_ACK, seqAdd(this.sndUna, -1));
     this.setTimer(T_PERSIST, this.rto.current());
+  }
+
+  // ---------------------------------------------------------------- keepalive
+
+  /** SO_KEEPALIVE with TCP_KEEPIDLE / TCP_KEEPINTVL / TCP_KEEPCNT (RFC 1122 4.2.3.6). */
+  setKeepAlive(enable: boolean, idleMs?: number, intervalMs?: number, probes?: number): void {
+    this.setOption('keepAlive', enable);
+    if (idleMs !== undefined && idleMs > 0) this.setOption('keepAliveIdleMs', idleMs);
+    if (intervalMs !== undefined && intervalMs > 0) this.setOption('keepAliveIntervalMs', intervalMs);
+    if (probes !== undefined && probes > 0) this.setOption('keepAliveProbes', probes);
+    if (!enable) {
+      this.keepaliveTimer?.stop();
+      return;
+    }
+    if (this.isSynchronized) {
+      this.lastReceiveAt = Math.max(this.lastReceiveAt, this.layer.clock.now() - 0);
+      this.armKeepalive();
+    }
+  }
+
+  /** TCP_NODELAY: turn Nagle's algorithm off (true) or on (false), and send what it held. */
+  setNoDelay(noDelay: boolean): void {
+    this.setOption('noDelay', noDelay);
+    if (noDelay && this.isSynchronized) {
+      this.output();
+      this.layer.afterUserCall(this);
+    }
+  }
+
+  /** TCP_USER_TIMEOUT (RFC 5482): ms that data may stay unacknowledged; 0 turns it off. */
+  setUserTimeout(ms: number): void {
+    this.setOption('userTimeoutMs', Math.max(0, ms));
+  }
+
+  private armKeepalive(): void {
+    if (this.keepaliveTimer === null) this.keepaliveTimer = this.layer.clock.createTimer(() => this.onKeepalive());
+    const c = this.config;
+    const due = this.probesOut > 0 ? c.keepAliveIntervalMs : Math.max(0, this.lastReceiveAt + c.keepAliveIdleMs - this.layer.clock.now());
+    this.keepaliveTimer.start(due);
+    this.layer.traceTimer(this, 'keepalive', 'set', this.keepaliveTimer.deadline);
+  }
+
+  /** As Linux's tcp_keepalive_timer: probe after the idle time, then every interval, give up after the count. */
+  private onKeepalive(): void {
+    this.layer.traceTimer(this, 'keepalive', 'fired');
+    const c = this.config;
+    const s = this.state;
+    if (!c.keepAlive || !(s === 'ESTABLISHED' || s === 'CLOSE-WAIT' || s === 'FIN-WAIT-2')) return;
+    const timer = this.keepaliveTimer as Timer;
+    if (this.flightSize > 0 || this.sendQueue.length > 0) {
+      // Data in flight: the retransmission timer watches the peer; look again later.
+      timer.start(c.keepAliveIntervalMs);
+      return;
+    }
+    const idle = this.layer.clock.now() - this.lastReceiveAt;
+    if (idle < c.keepAliveIdleMs && this.probesOut === 0) {
+      timer.start(c.keepAliveIdleMs - idle);
+      return;
+    }
+    if (this.probesOut >= c.keepAliveProbes) {
+      // Linux resets the connection it gives up on (tcp_send_active_reset) and reports ETIMEDOUT.
+      this.sendControl(TCP_RST | TCP_ACK, this.sndNxt);
+      this.enterClosed('keepalive: no answer', new TcpError('ETIMEDOUT', 'connection timed out'));
+      this.layer.afterTimer(this);
+      return;
+    }
+    // The probe: SEG.SEQ = SND.NXT - 1 with no data, which any live peer must ACK.
+    this.probesOut++;
+    this.layer.traceProbe(this, 'keepalive', this.probesOut, c.keepAliveProbes);
+    this.sendControl(TCP_ACK, seqAdd(this.sndNxt, -1));
+    timer.start(c.keepAliveIntervalMs);
+    this.layer.traceTimer(this, 'keepalive', 'set', timer.deadline);
+    this.layer.afterTimer(this);
   }
 
   // ---------------------------------------------------------------- state
@@ -1022,6 +1233,9 @@ export class TcpConnection {
 
   private enterClosed(cause: string, error: TcpError | null): void {
     this.stopTimer();
+    this.keepaliveTimer?.stop();
+    this.delackTimer?.stop();
+    this.ackPending = ACK_NONE;
     this.setState('CLOSED', cause);
     this.sendQueue.clear();
     this.reassembly = null;

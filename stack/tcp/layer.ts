@@ -366,6 +366,27 @@ export class TcpLayer {
     }
   }
 
+  traceProbe(conn: TcpConnection, kind: 'keepalive' | 'zero-window', n: number, of: number): void {
+    this.host.count(kind === 'keepalive' ? 'tcp-keepalive-probe' : 'tcp-zero-window-probe');
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'probe', t: this.clock.now(), stack: this.host.name, conn: conn.id, kind, n, of });
+  }
+
+  traceNagle(conn: TcpConnection, held: number, outstanding: number): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'nagle', t: this.clock.now(), stack: this.host.name, conn: conn.id, held, outstanding });
+  }
+
+  traceAck(conn: TcpConnection, action: 'delayed' | 'quick' | 'immediate', reason: string, delayMs?: number): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'ack', t: this.clock.now(), stack: this.host.name, conn: conn.id, action, reason, delayMs });
+  }
+
+  traceWindow(conn: TcpConnection, side: 'send' | 'receive', window: number, reason: string): void {
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'window', t: this.clock.now(), stack: this.host.name, conn: conn.id, side, window, reason });
+  }
+
   private traceSegment(dir: 'in' | 'out', src: number, dst: number, seg: TcpSegment, conn: TcpConnection | undefined): void {
     const h = this.host;
     const ev: import('../trace').TraceEvent = {

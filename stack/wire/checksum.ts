@@ -13,7 +13,8 @@ const SMALL = 64;
 const CHUNK = 1 << 22;
 
 // One DataView is kept for the most recent backing ArrayBuffer, so summing
-// packets that live in the same (pooled) buffer allocates nothing.
+// packets that live in the same (pooled) buffer allocates nothing. (A cache,
+// not state: results never depend on it. It keeps that one buffer reachable.)
 let cachedBuffer: ArrayBufferLike | null = null;
 let cachedView: DataView | null = null;
 

@@ -126,6 +126,15 @@ export function parseIcmp(
   return null;
 }
 
+/** Copy bytes without allocating a view; correct when the ranges overlap in one buffer. */
+function copyBytes(dst: Uint8Array, dstOffset: number, src: Uint8Array, srcOffset: number, length: number): void {
+  if (dst.buffer === src.buffer && dst.byteOffset + dstOffset > src.byteOffset + srcOffset) {
+    for (let k = length - 1; k >= 0; k--) dst[dstOffset + k] = src[srcOffset + k];
+  } else {
+    for (let k = 0; k < length; k++) dst[dstOffset + k] = src[srcOffset + k];
+  }
+}
+
 function storeChecksum(buf: Uint8Array, offset: number, length: number): void {
   buf[offset + 2] = 0;
   buf[offset + 3] = 0;
@@ -147,8 +156,7 @@ export function writeIcmpEchoReply(
   reqOffset: number,
   reqLength: number,
 ): number {
-  // TypedArray.set copies correctly even when the two ranges overlap.
-  if (buf !== request || offset !== reqOffset) buf.set(request.subarray(reqOffset, reqOffset + reqLength), offset);
+  if (buf !== request || offset !== reqOffset) copyBytes(buf, offset, request, reqOffset, reqLength);
   buf[offset] = ICMP_ECHO_REPLY;
   buf[offset + 1] = 0;
   storeChecksum(buf, offset, reqLength);
@@ -171,7 +179,7 @@ export function writeIcmpEchoRequest(
   buf[offset + 5] = id;
   buf[offset + 6] = sequence >>> 8;
   buf[offset + 7] = sequence;
-  buf.set(data.subarray(dataOffset, dataOffset + dataLength), offset + ICMP_HEADER_LENGTH);
+  copyBytes(buf, offset + ICMP_HEADER_LENGTH, data, dataOffset, dataLength);
   storeChecksum(buf, offset, ICMP_HEADER_LENGTH + dataLength);
   return ICMP_HEADER_LENGTH + dataLength;
 }
@@ -203,7 +211,7 @@ export function writeIcmpError(
   buf[offset] = type;
   buf[offset + 1] = code;
   writeU32(buf, offset + 4, rest);
-  buf.set(original.subarray(originalOffset, originalOffset + quote), offset + ICMP_HEADER_LENGTH);
+  copyBytes(buf, offset + ICMP_HEADER_LENGTH, original, originalOffset, quote);
   storeChecksum(buf, offset, ICMP_HEADER_LENGTH + quote);
   return ICMP_HEADER_LENGTH + quote;
 }

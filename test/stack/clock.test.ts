@@ -214,6 +214,41 @@ test('100,000 timers with random deadlines fire in (deadline, arming) order at t
   t.deepEqual(fired, expected);
 });
 
+test('stopping and re-arming many timers that are already due in one slot keeps exact order', (t) => {
+  const clock = new VirtualClock();
+  const rng = new SeededRandom('one-slot');
+  const n = 3000;
+  const fired: number[] = [];
+  const timers = Array.from({ length: n }, (_, i) => clock.createTimer(() => fired.push(i)));
+  const deadline = new Float64Array(n);
+  const seq = new Float64Array(n);
+  const live = new Array<boolean>(n).fill(true);
+  let s = 0;
+  for (let i = 0; i < n; i++) {
+    deadline[i] = 10 + Math.floor(rng.float() * 64) / 64; // all in the 10 ms slot, with many ties
+    timers[i].startAt(deadline[i]);
+    seq[i] = s++;
+  }
+  t.is(clock.nextDeadline(), Math.min(...deadline)); // the slot is now open and sorted
+  for (let k = 0; k < 2000; k++) {
+    const i = Math.floor(rng.float() * n);
+    if (rng.float() < 0.6) {
+      timers[i].stop();
+      live[i] = false;
+    } else {
+      deadline[i] = 10 + Math.floor(rng.float() * 64) / 64;
+      timers[i].startAt(deadline[i]);
+      seq[i] = s++;
+      live[i] = true;
+    }
+  }
+  clock.runUntilIdle();
+  const expected = Array.from({ length: n }, (_, i) => i)
+    .filter((i) => live[i])
+    .sort((a, b) => deadline[a] - deadline[b] || seq[a] - seq[b]);
+  t.deepEqual(fired, expected);
+});
+
 test('random arm / re-arm / stop / advance, also from callbacks, matches a naive sorted model', (t) => {
   for (const seed of [1, 2, 3, 4, 5, 6]) {
     const rng = new SeededRandom(seed);
@@ -436,7 +471,10 @@ test.serial('RealClock fires a 0-delay and a 20 ms timer, then runs the flush ho
       log.push('zero');
     }).start(0);
   });
-  t.deepEqual(log, ['zero', 'flush', 'twenty', 'flush']);
+  // Normally ['zero', 'flush', 'twenty', 'flush']; a machine stalled for 20 ms may run both in one batch.
+  t.is(log[0], 'zero');
+  t.is(log[1], log.length === 4 ? 'flush' : 'twenty');
+  t.deepEqual(log.slice(-2), ['twenty', 'flush']);
   t.true(zeroAt >= t0);
   t.true(twentyAt - t0 >= 20, `20 ms timer fired after ${twentyAt - t0} ms`);
   t.is(clock.pending(), 0);
@@ -444,7 +482,7 @@ test.serial('RealClock fires a 0-delay and a 20 ms timer, then runs the flush ho
 
 test.serial('RealClock runs 0-delay timers via setImmediate, not after a 1 ms setTimeout', async (t) => {
   const clock = new RealClock();
-  const rounds = 200;
+  const rounds = 500;
   let n = 0;
   const start = performance.now();
   await new Promise<void>((resolve) => {
@@ -460,8 +498,8 @@ test.serial('RealClock runs 0-delay timers via setImmediate, not after a 1 ms se
   });
   const elapsed = performance.now() - start;
   t.is(n, rounds);
-  // 200 hops through setTimeout would take >= 200 ms.
-  t.true(elapsed < 150, `${rounds} zero-delay hops took ${elapsed.toFixed(1)} ms`);
+  // 500 hops through setTimeout would take >= 500 ms; through setImmediate a few ms.
+  t.true(elapsed < 300, `${rounds} zero-delay hops took ${elapsed.toFixed(1)} ms`);
 });
 
 test.serial('RealClock: an earlier timer armed later pulls the wake-up earlier', async (t) => {

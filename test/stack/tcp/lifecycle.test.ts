@@ -340,7 +340,7 @@ test('data arriving for a user-closed connection is answered with RST', (t) => {
   const p = pair({ link: { delayMs: 1 } });
   const { conn, sconn } = established(p);
   sconn.close();
-  p.lab.run(10);
+  p.lab.run(100); // past the client's delayed ACK of the FIN
   t.is(sconn.state, 'FIN-WAIT-2');
   conn.send(new Uint8Array(10));
   p.lab.runUntilIdle();

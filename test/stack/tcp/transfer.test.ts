@@ -151,7 +151,8 @@ test('send() takes only what fits in the send buffer; onWritable follows when sp
 });
 
 test('RTO converges to the measured RTT (RFC 6298): srtt near 2*delay, rto = max(minRto, srtt + 4*rttvar)', (t) => {
-  const p = pair({ link: { delayMs: 50 }, config: { tcp: { timestamps: false } } });
+  // The receiver acknowledges at once, so every sample is the path's round trip alone.
+  const p = pair({ link: { delayMs: 50 }, config: { tcp: { timestamps: false, delayedAck: false } } });
   const srv = new Recorder();
   p.b.tcp.listen({ port: 80 }, { onConnection(c) { c.attach(srv); } });
   const cli = new Recorder();
@@ -168,7 +169,7 @@ test('RTO converges to the measured RTT (RFC 6298): srtt near 2*delay, rto = max
 });
 
 test('RTO from timestamps tracks a changing path delay', (t) => {
-  const p = pair({ link: { delayMs: 100 } });
+  const p = pair({ link: { delayMs: 100 }, configB: { tcp: { delayedAck: false } } });
   p.b.tcp.listen({ port: 80 }, { onConnection(c) { c.attach(new Recorder()); } });
   const conn = p.a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, new Recorder());
   p.lab.runUntilIdle();
