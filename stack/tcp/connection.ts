@@ -289,8 +289,9 @@ export class TcpConnection {
 
   /** Take received data (at most `max` bytes of the next chunk); reading opens the window. */
   read(max?: number): Uint8Array | null {
+    const queuedBefore = this.receiveQueue.length;
     const chunk = this.receiveQueue.read(max);
-    if (chunk !== null && this.isSynchronized) this.maybeWindowUpdate();
+    if (chunk !== null && this.isSynchronized) this.maybeWindowUpdate(queuedBefore);
     return chunk;
   }
 
@@ -1017,11 +1018,14 @@ export class TcpConnection {
   }
 
   /** After the application read: send a window update when the window opened enough (RFC 9293 3.8.6.2.2). */
-  private maybeWindowUpdate(): void {
+  private maybeWindowUpdate(queuedBefore: number): void {
     // As Linux's tcp_cleanup_rbuf: when the window we advertised is at most half the
     // buffer and reading has at least doubled it, tell the peer now (RFC 9293 3.8.6.2.2).
+    // Only when unread data was what held the window down (Linux's slowly opening
+    // rcv_ssthresh has the same effect): not merely because the SYN's window was unscaled.
     const c = this.config;
     const reasmBytes = this.reassembly !== null ? this.reassembly.bytes : 0;
+    if (2 * (queuedBefore + reasmBytes) < c.receiveBufferBytes) return;
     const wnd = Math.max(0, c.receiveBufferBytes - this.receiveQueue.length - reasmBytes);
     const advertised = Math.max(0, seqDiff(this.rcvAdvertised, this.rcvNxt));
     if (2 * advertised <= c.receiveBufferBytes && wnd >= 2 * advertised && wnd - advertised >= Math.min(this.rcvMss, c.receiveBufferBytes / 2)) {
