@@ -1,0 +1,24 @@
+// `make bench`: every benchmark, one after the other, printing results.
+// Wall-clock numbers vary with the machine and its load; the goodput numbers
+// are virtual-time results and are the same everywhere.
+
+import { simThroughput } from './sim-throughput';
+import { goodput } from './goodput';
+import { benchTimers } from './timers';
+
+console.log('== stack-to-stack throughput in simulation (MTU 1500, no loss, wall clock)');
+simThroughput(10 * 1024 * 1024);
+for (let i = 0; i < 3; i++) {
+  const r = simThroughput(100 * 1024 * 1024);
+  console.log(`  100 MiB in ${r.wallMs.toFixed(0)} ms: ${r.mbPerSec.toFixed(1)} MB/s = ${r.gbitPerSec.toFixed(2)} Gbit/s (${r.segments} segments)`);
+}
+
+console.log('== goodput, 50 MB over 100 Mbit/s with 50 ms RTT (virtual time), beside Mathis et al.');
+for (const loss of [0, 0.001, 0.01]) {
+  const r = goodput({ bytes: 50e6, rateBps: 100e6, rttMs: 50, loss });
+  console.log(`  loss ${(loss * 100).toFixed(1)}%: ${r.goodputMbps.toFixed(2)} Mbit/s`
+    + (loss > 0 ? `, Mathis bound ${r.mathisMbps.toFixed(2)} Mbit/s` : ''));
+}
+
+console.log('== timer wheel');
+benchTimers((l) => console.log(`  ${l}`));
