@@ -13,6 +13,8 @@ import { Interface } from './ip/interface';
 import { Ipv4Layer } from './ip/ipv4';
 import { TcpLayer } from './tcp/layer';
 import { formatIpv4, parseCidr, parseIpv4Address, IPPROTO_TCP } from './wire/ipv4';
+import { EthernetHeader, ETHERTYPE_ARP, ETHERTYPE_IPV4, formatMac, isBroadcastMac, isMulticastMac, macEquals, parseEthernet } from './wire/ethernet';
+import { ArpCache, defaultArpConfig, type ArpConfig } from './ip/arp';
 
 export interface StackOptions {
   /** Shown in traces; defaults to "stack". */
@@ -29,6 +31,8 @@ export interface InterfaceOptions {
   name?: string;
   /** Defaults to the device's MTU. */
   mtu?: number;
+  /** ARP tunables for Ethernet devices. */
+  arp?: Partial<ArpConfig>;
 }
 
 /** Room kept before the IP header of every outgoing frame (an Ethernet header fits). */
@@ -71,7 +75,8 @@ export class Stack {
       sendIp: (frame, len, proto, src, dst) => self.ip.send(frame, len, proto, src, dst),
       soon: () => self.soon(),
     }, this.config.tcp);
-    this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst) => this.tcp.input(p, off, len, src, dst));
+    this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst) => this.tcp.input(p, off, len, src, dst),
+      (type, code, original) => this.tcp.icmpError(type, code, original));
     this.ip.afterSelfDelivery = () => this.afterWork();
     this.soonTimer = this.clock.createTimer(() => this.afterWork());
     this.clock.addFlushHook(() => this.flush());
@@ -83,8 +88,26 @@ export class Stack {
     const name = opts.name ?? device.name;
     if (this.ip.interfaces.some((i) => i.name === name)) throw new Error(`interface ${name} exists`);
     const iface = new Interface(name, device, address, prefixLength, opts.mtu ?? device.mtu);
+    if (device.linkType === 'ethernet') {
+      const mac = device.mac;
+      if (mac === null) throw new Error(`ethernet device ${device.name} has no MAC address`);
+      iface.arp = new ArpCache({
+        clock: this.clock, mac, address,
+        output: (frame) => { iface.out.push(frame); this.queued(); },
+        allocFrame: (n) => this.frames.alloc(n),
+        count: (r) => this.count(r),
+        trace: (what, ip, m) => {
+          if (this.tracer.enabled) {
+            this.tracer.emit({ type: 'arp', t: this.clock.now(), stack: this.name, iface: name, what, ip: formatIpv4(ip), mac: m === null ? null : formatMac(m) });
+          }
+        },
+        unreachable: (_ip, packets) => this.ip.unreachable(packets),
+      }, { ...defaultArpConfig, ...opts.arp });
+    }
     this.ip.addInterface(iface);
-    device.attach((frames) => this.receive(iface, frames));
+    device.attach((frames) => (iface.arp === null ? this.receive(iface, frames) : this.receiveEthernet(iface, frames)));
+    // Gratuitous ARP as the interface comes up (RFC 5227 3).
+    iface.arp?.announce();
     return iface;
   }
 
@@ -133,6 +156,35 @@ export class Stack {
     this.inBatch++;
     try {
       for (let i = 0; i < frames.length; i++) this.ip.input(iface, frames[i]);
+    } finally {
+      this.inBatch--;
+    }
+    this.afterWork();
+  }
+
+  private readonly eth = new EthernetHeader();
+
+  private receiveEthernet(iface: Interface, frames: readonly Uint8Array[]): void {
+    if (this.closed || !iface.up) return;
+    const eth = this.eth;
+    const mac = iface.device.mac as Uint8Array;
+    this.inBatch++;
+    try {
+      for (let i = 0; i < frames.length; i++) {
+        const f = frames[i];
+        const reason = parseEthernet(f, eth);
+        if (reason !== null) {
+          this.count(reason);
+          continue;
+        }
+        if (!macEquals(f, mac) && !isBroadcastMac(f) && !isMulticastMac(f)) {
+          this.count('ethernet-not-for-us');
+          continue;
+        }
+        if (eth.etherType === ETHERTYPE_IPV4) this.ip.input(iface, f.subarray(eth.payloadOffset, eth.payloadOffset + eth.payloadLength));
+        else if (eth.etherType === ETHERTYPE_ARP) (iface.arp as ArpCache).input(f, eth.payloadOffset, eth.payloadLength);
+        else this.count('ethernet-unknown-type');
+      }
     } finally {
       this.inBatch--;
     }

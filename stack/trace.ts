@@ -33,6 +33,7 @@ export type TraceEvent =
   | { type: 'nagle'; t: number; stack: string; conn: string; held: number; outstanding: number }
   | { type: 'ack'; t: number; stack: string; conn: string; action: 'delayed' | 'quick' | 'immediate'; reason: string; delayMs?: number }
   | { type: 'window'; t: number; stack: string; conn: string; side: 'send' | 'receive'; window: number; reason: string }
+  | { type: 'arp'; t: number; stack: string; iface: string; what: string; ip: string; mac: string | null }
   | { type: 'icmp'; t: number; stack: string; dir: 'in' | 'out'; icmpType: number; code: number; src: string; dst: string }
   | { type: 'error'; t: number; stack: string; conn: string; code: string };
 

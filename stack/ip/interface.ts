@@ -2,12 +2,15 @@
 // plus the batch of frames waiting to go out through it.
 
 import type { Device } from '../device';
+import type { ArpCache } from './arp';
 
 export class Interface {
   up = true;
   /** Frames queued for the next flush. */
   readonly out: Uint8Array[] = [];
   readonly netmask: number;
+  /** The neighbour cache, for Ethernet interfaces. */
+  arp: ArpCache | null = null;
 
   constructor(
     readonly name: string,

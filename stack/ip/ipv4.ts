@@ -240,17 +240,43 @@ export class Ipv4Layer {
       return;
     }
     const iface = r.iface;
+    const arp = iface.arp;
+    // Ethernet: the next hop's MAC comes from the neighbour cache (the gateway's, off-link).
+    const nextHop = r.gateway !== 0 ? r.gateway : dst;
+    const broadcast = dst === 0xffffffff || (iface.prefixLength < 31 && dst === iface.broadcast);
     if (ipLength > iface.mtu) {
       const pieces = fragmentIpv4(packet, iface.mtu);
       if (typeof pieces === 'string') {
         this.drop(pieces);
         return;
       }
-      for (const p of pieces) iface.out.push(p);
-    } else {
+      for (const p of pieces) {
+        if (arp === null) iface.out.push(p);
+        else if (broadcast) arp.sendBroadcast(p, 0, p.length);
+        else arp.send(nextHop, p, 0, p.length);
+      }
+    } else if (arp === null) {
       iface.out.push(packet);
+    } else if (broadcast) {
+      arp.sendBroadcast(frame, hr, ipLength);
+    } else {
+      arp.send(nextHop, frame, hr, ipLength);
     }
     this.host.queued();
+  }
+
+  /**
+   * Packets that could not leave (the next hop never answered ARP): tell the
+   * transport that sent each, as Linux does with a local ICMP host unreachable.
+   */
+  unreachable(packets: Uint8Array[]): void {
+    for (const p of packets) {
+      if (p.length < 20) continue;
+      this.drop('ipv4-host-unreachable');
+      const handler = this.icmpErrorHandlers.get(p[9]);
+      if (handler !== undefined) handler(ICMP_DEST_UNREACHABLE, 1, p, 0, p.length);
+    }
+    this.afterSelfDelivery?.();
   }
 
   private deliverSelf(): void {

@@ -617,6 +617,9 @@ export class TcpConnection {
     if (seqGe(ack, this.sndUna) && (seqLt(this.sndWl1, seq) || (this.sndWl1 === seq && seqLe(this.sndWl2, ack)))) {
       const wnd = seg.window << this.sndWscale;
       const opened = wnd > this.sndWnd;
+      if (wnd !== this.sndWnd && this.layer.host.tracer.enabled) {
+        this.layer.traceWindow(this, 'send', wnd, wnd === 0 ? 'peer advertised a zero window' : 'peer window changed');
+      }
       this.sndWnd = wnd;
       if (wnd > this.maxSndWnd) this.maxSndWnd = wnd;
       this.sndWl1 = seq;
@@ -689,7 +692,11 @@ export class TcpConnection {
           this.retransmitHead('partial ACK');
         }
       } else {
+        const before = cc.cwnd;
         cc.onAck(dataAcked, mss);
+        if (cc.cwnd !== before && this.layer.host.tracer.enabled) {
+          this.layer.traceCwnd(this, cc.cwnd < cc.ssthresh ? 'slow start' : 'congestion avoidance');
+        }
       }
     }
     // Restart the retransmission timer while data is outstanding (RFC 6298 5.3), else stop it (5.2).
@@ -1101,7 +1108,7 @@ export class TcpConnection {
     const userTimedOut = c.userTimeoutMs > 0 && this.unackedSince >= 0 && now - this.unackedSince >= c.userTimeoutMs;
     if (this.retries >= limit || userTimedOut) {
       this.enterClosed('retransmission limit', this.state === 'SYN-RECEIVED' && !this.active ? null
-        : new TcpError('ETIMEDOUT', 'connection timed out'));
+        : this.softError ?? new TcpError('ETIMEDOUT', 'connection timed out'));
       return;
     }
     this.retries++;
@@ -1152,6 +1159,23 @@ export class TcpConnection {
     this.sendControl(TCP_ACK, seqAdd(this.sndUna, -1));
     this.setTimer(T_PERSIST, this.rto.current());
   }
+
+  /** ICMP destination unreachable about a segment we sent (called by the layer). */
+  icmpUnreachable(code: number, seq: number): void {
+    // RFC 5927 4.1: only for a sequence number we have sent and not had acknowledged.
+    if (!(seqGe(seq, this.sndUna) && seqLt(seq, this.sndMax)) && !(this.state === 'SYN-SENT' && seq === this.iss)) return;
+    // Linux icmp_err_convert: net -> ENETUNREACH, host -> EHOSTUNREACH, protocol -> ENOPROTOOPT, port -> ECONNREFUSED.
+    const codeName = code === 0 ? 'ENETUNREACH' : code === 2 ? 'ENOPROTOOPT' : code === 3 ? 'ECONNREFUSED' : 'EHOSTUNREACH';
+    const err = new TcpError(codeName, codeName === 'ECONNREFUSED' ? 'connection refused' : codeName === 'ENETUNREACH' ? 'network is unreachable' : 'no route to host');
+    if (this.state === 'SYN-SENT' || this.state === 'SYN-RECEIVED') {
+      this.enterClosed('ICMP destination unreachable', this.active ? err : null);
+      this.layer.afterTimer(this);
+      return;
+    }
+    this.softError = err;
+  }
+  /** The last ICMP error seen on an established connection; reported instead of ETIMEDOUT. */
+  softError: TcpError | null = null;
 
   // ---------------------------------------------------------------- keepalive
 

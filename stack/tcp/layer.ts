@@ -225,6 +225,27 @@ export class TcpLayer {
     for (const conn of this.table.all()) if (conn.listener === l) conn.abort();
   }
 
+  /**
+   * An ICMP error quoting a segment we sent (RFC 1122 4.2.3.9, RFC 5927): the
+   * quoted sequence number must be one we have outstanding. In SYN-SENT a
+   * destination-unreachable ends the connect; later it is a soft error that
+   * names the failure if the connection then times out (as Linux tcp_v4_err).
+   */
+  icmpError(type: number, code: number, original: Uint8Array): void {
+    if (original.length < 28) return;
+    const ihl = (original[0] & 0x0f) * 4;
+    if (original.length < ihl + 8) return;
+    const src = ((original[12] << 24) | (original[13] << 16) | (original[14] << 8) | original[15]) >>> 0;
+    const dst = ((original[16] << 24) | (original[17] << 16) | (original[18] << 8) | original[19]) >>> 0;
+    const sport = (original[ihl] << 8) | original[ihl + 1];
+    const dport = (original[ihl + 2] << 8) | original[ihl + 3];
+    const seq = ((original[ihl + 4] << 24) | (original[ihl + 5] << 16) | (original[ihl + 6] << 8) | original[ihl + 7]) >>> 0;
+    const conn = this.table.find(src, sport, dst, dport);
+    if (conn === null) return;
+    if (type !== 3) return; // time exceeded and others: nothing to do for a host
+    conn.icmpUnreachable(code, seq);
+  }
+
   // ---------------------------------------------------------------- output
 
   /** Called by a connection with its segment in `outSegment`; payload comes from its send queue. */
