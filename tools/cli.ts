@@ -1,47 +1,83 @@
 // The tcplab command.
 
-import { runDemo } from './demo';
+import { listScenarios, runDemo } from './demo';
+import { reportCommand } from './report/cli';
 
 const USAGE = `usage: tcplab <command>
 
 commands:
-  demo [--seed N] [--bytes N] [--loss PERCENT] [--delay MS]
-      two hosts in simulation over a lossy, delayed link: one line per segment
+  demo [SCENARIO] [--seed N] [--out PREFIX] [--no-files]
+      run a built-in scenario on two simulated hosts: prints every segment with a note
+      on what it does and why, and writes PREFIX.pcap, PREFIX.jsonl and PREFIX.html
+      (PREFIX defaults to "demo"; SCENARIO to "loss")
+  demo --list
+      list the built-in scenarios
+  report TRACE.jsonl [-o OUT.html]
+      render a trace as one self-contained HTML page (ladder diagram, states, plots)
   help
 `;
 
-function flag(args: string[], name: string): number | undefined {
+function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   if (i < 0) return undefined;
-  const v = Number(args[i + 1]);
-  if (!Number.isFinite(v)) {
-    process.stderr.write(`tcplab: ${name} needs a number\n`);
+  const v = args[i + 1];
+  if (v === undefined || v.startsWith('--')) {
+    process.stderr.write(`tcplab: ${name} needs a value\n`);
     process.exit(2);
   }
+  args.splice(i, 2);
   return v;
 }
 
-function main(argv: string[]): void {
+function demo(args: string[]): number {
+  if (args.includes('--list')) {
+    process.stdout.write(listScenarios().join('\n') + '\n');
+    return 0;
+  }
+  const seedText = option(args, '--seed');
+  const seed = seedText === undefined ? undefined : Number(seedText);
+  if (seed !== undefined && !Number.isInteger(seed)) {
+    process.stderr.write('tcplab: --seed needs an integer\n');
+    return 2;
+  }
+  const out = args.includes('--no-files') ? null : option(args, '--out') ?? 'demo';
+  const rest = args.filter((a) => a !== '--no-files');
+  const unknown = rest.find((a) => a.startsWith('-'));
+  if (unknown !== undefined) {
+    process.stderr.write(`tcplab: unknown option ${unknown}\n${USAGE}`);
+    return 2;
+  }
+  try {
+    runDemo((l) => process.stdout.write(l + '\n'), {
+      scenario: rest[0], seed, out, progress: (l) => process.stderr.write(l + '\n'),
+    });
+  } catch (err) {
+    if (err instanceof RangeError) {
+      process.stderr.write(`tcplab: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  return 0;
+}
+
+function main(argv: string[]): number {
   const [cmd, ...args] = argv;
   switch (cmd) {
-    case 'demo': {
-      const lines: string[] = [];
-      runDemo((l) => lines.push(l), {
-        seed: flag(args, '--seed'), bytes: flag(args, '--bytes'), lossPercent: flag(args, '--loss'), delayMs: flag(args, '--delay'),
-      });
-      process.stdout.write(lines.join('\n') + '\n');
-      return;
-    }
+    case 'demo':
+      return demo(args);
+    case 'report':
+      return reportCommand(args);
     case undefined:
     case 'help':
     case '--help':
     case '-h':
       process.stdout.write(USAGE);
-      return;
+      return 0;
     default:
       process.stderr.write(`tcplab: unknown command '${cmd}'\n${USAGE}`);
-      process.exit(2);
+      return 2;
   }
 }
 
-main(process.argv.slice(2));
+process.exitCode = main(process.argv.slice(2));

@@ -201,11 +201,18 @@ function parseCaptureFile(bytes: Uint8Array): ParsedFile {
 // A two-host lab whose interfaces are wrapped in CaptureDevices
 // ---------------------------------------------------------------------------
 
+interface LinkFrame {
+  time: number;
+  bytes: Uint8Array;
+  /** Whether that host's capture was running when the frame crossed its device. */
+  capturing: boolean;
+}
+
 interface Truth {
   /** Frames each host sent (including the ones the link lost), in order. */
-  sentBy: Record<'a' | 'b', { time: number; bytes: Uint8Array }[]>;
+  sentBy: Record<'a' | 'b', LinkFrame[]>;
   /** Frames delivered to each host, in order. */
-  deliveredTo: Record<'a' | 'b', { time: number; bytes: Uint8Array }[]>;
+  deliveredTo: Record<'a' | 'b', LinkFrame[]>;
 }
 
 interface Net {
@@ -229,11 +236,13 @@ function net(opts: { format?: CaptureFormat; link?: LinkOptions; epochMs?: numbe
   a.addInterface(ca, { address: '10.0.0.1/24' });
   b.addInterface(cb, { address: '10.0.0.2/24' });
   const truth: Truth = { sentBy: { a: [], b: [] }, deliveredTo: { a: [], b: [] } };
+  const capturing = (host: 'a' | 'b'): boolean => (host === 'a' ? ca : cb).capturing;
   link.onFrame((ev) => {
-    const rec = { time: ev.time, bytes: ev.frame.slice() };
-    if (ev.stage === 'send') truth.sentBy[ev.from].push(rec);
-    else if (ev.fate === 'delivered' || ev.fate === 'duplicated' || ev.fate === 'corrupted' || ev.fate === 'reordered') {
-      truth.deliveredTo[ev.from === 'a' ? 'b' : 'a'].push(rec);
+    if (ev.stage === 'send') {
+      truth.sentBy[ev.from].push({ time: ev.time, bytes: ev.frame.slice(), capturing: capturing(ev.from) });
+    } else if (ev.fate === 'delivered' || ev.fate === 'duplicated' || ev.fate === 'corrupted' || ev.fate === 'reordered') {
+      const to = ev.from === 'a' ? 'b' : 'a';
+      truth.deliveredTo[to].push({ time: ev.time, bytes: ev.frame.slice(), capturing: capturing(to) });
     }
   });
   return { lab, a, b, link, ca, cb, truth };
@@ -267,9 +276,14 @@ function ttTime(ms: number, digits = 6, epochMs = 0): string {
   return `${sec}.${frac.toString().padStart(digits, '0')}`;
 }
 
-/** Compare a capture as tcpdump printed it with the frames that crossed the link at that host. */
+/**
+ * Compare a capture as tcpdump printed it with the frames that crossed the
+ * link at that host. (Read pcapng files with NANO: tcpdump truncates
+ * nanoseconds when it prints microseconds.)
+ */
 function assertMatchesLink(t: import('ava').ExecutionContext, dump: Dump, host: 'a' | 'b', truth: Truth, window?: { after: number; upTo: number }): void {
-  const inWindow = (x: { time: number }): boolean => window === undefined || (x.time > window.after && x.time <= window.upTo);
+  // Frames that crossed while the capture ran, and (for one window of several) within its times.
+  const inWindow = (x: LinkFrame): boolean => x.capturing && (window === undefined || (x.time >= window.after && x.time <= window.upTo));
   const sent = truth.sentBy[host].filter(inWindow);
   const received = truth.deliveredTo[host].filter(inWindow);
   const self = host === 'a' ? '10.0.0.1' : '10.0.0.2';
@@ -277,13 +291,13 @@ function assertMatchesLink(t: import('ava').ExecutionContext, dump: Dump, host: 
   const ins = dump.lines.filter((l) => l.src !== self);
   t.is(outs.length, sent.length, `${host}: packets sent`);
   t.is(ins.length, received.length, `${host}: packets received`);
-  const check = (lines: DumpLine[], frames: { time: number; bytes: Uint8Array }[], what: string): void => {
+  const check = (lines: DumpLine[], frames: LinkFrame[], what: string): void => {
     for (let i = 0; i < Math.min(lines.length, frames.length); i++) {
       const line = lines[i]!;
       const f = frames[i]!;
       const d = decode(f.bytes);
       const where = `${host} ${what} #${i}: ${line.text}`;
-      t.is(line.time, ttTime(f.time), where);
+      t.is(line.time, ttTime(f.time, line.time.length - line.time.indexOf('.') - 1), where);
       t.is(line.flags, d.flags, where);
       t.is(line.dst, d.dst, where);
       t.is(line.win, d.win, where);
@@ -327,6 +341,9 @@ function hello(a: Stack, text = 'hello', port = 80): TcpConnection {
   });
 }
 
+/** tcpdump option to print the nanoseconds of a pcapng capture. */
+const NANO = ['--time-stamp-precision=nano'];
+
 let tmp: string | null = null;
 function tmpFile(name: string): string {
   if (tmp === null) tmp = mkdtempSync(join(tmpdir(), 'tcplab-capture-'));
@@ -352,19 +369,21 @@ for (const format of ['pcap', 'pcapng'] as const) {
     n.cb.stop();
     t.is(conn.state, 'CLOSED');
 
-    const da = tcpdump(tmpFile(`hello-a.${format}`));
-    const db = tcpdump(n.cb.bytes());
+    const extra = format === 'pcapng' ? NANO : [];
+    const da = tcpdump(tmpFile(`hello-a.${format}`), extra);
+    const db = tcpdump(n.cb.bytes(), extra);
     t.regex(da.header, /link-type RAW \(Raw IP\), snapshot length 262144/);
     t.regex(db.header, /link-type RAW \(Raw IP\)/);
 
     // The handshake, seen from each end: 10 ms each way.
+    const z = format === 'pcapng' ? '000' : '';
     const [syn, synAck, ack] = da.lines;
-    t.deepEqual([syn!.time, syn!.flags, syn!.src], ['0.000000', 'S', '10.0.0.1']);
-    t.deepEqual([synAck!.time, synAck!.flags, synAck!.src], ['0.020000', 'S.', '10.0.0.2']);
-    t.deepEqual([ack!.time, ack!.flags], ['0.020000', '.']);
+    t.deepEqual([syn!.time, syn!.flags, syn!.src], [`0.000000${z}`, 'S', '10.0.0.1']);
+    t.deepEqual([synAck!.time, synAck!.flags, synAck!.src], [`0.020000${z}`, 'S.', '10.0.0.2']);
+    t.deepEqual([ack!.time, ack!.flags], [`0.020000${z}`, '.']);
     t.is(synAck!.ack, (syn!.seq! + 1) >>> 0);
     t.is(ack!.ack, (synAck!.seq! + 1) >>> 0);
-    t.deepEqual(db.lines.slice(0, 3).map((l) => `${l.time} ${l.flags}`), ['0.010000 S', '0.010000 S.', '0.030000 .']);
+    t.deepEqual(db.lines.slice(0, 3).map((l) => `${l.time} ${l.flags}`), [`0.010000${z} S`, `0.010000${z} S.`, `0.030000${z} .`]);
     t.is(db.lines[0]!.seq, syn!.seq);
     t.is(db.lines[1]!.seq, synAck!.seq);
 
@@ -446,8 +465,8 @@ withTcpdump('pcapng over a lossy link: every frame each host sent (lost ones too
   t.true(n.link.stats.aToB.lost + n.link.stats.bToA.lost > 0, 'the link lost something');
 
   const bytesA = n.ca.bytes();
-  const da = tcpdump(bytesA);
-  const db = tcpdump(n.cb.bytes());
+  const da = tcpdump(bytesA, NANO);
+  const db = tcpdump(n.cb.bytes(), NANO);
   t.is(da.lines.length, n.link.stats.aToB.sent + n.link.stats.bToA.delivered);
   t.is(db.lines.length, n.link.stats.bToA.sent + n.link.stats.aToB.delivered);
   t.true(da.lines.some((l) => l.flags === '.' && l.len > 0 || l.flags === 'P.'));
@@ -502,13 +521,14 @@ withTcpdump('start and stop while running capture only that window; each start b
   t.true(d2.lines.some((l) => l.flags.startsWith('F')));
   t.false(d2.lines.some((l) => l.flags === 'P.' && l.len === 3000));
   assertMatchesLink(t, d2, 'a', n.truth, { after: t2, upTo: Infinity });
-  t.true(Number(d2.lines[0]!.time) * 1000 > t2);
+  t.true(d2.lines.every((l) => Number(l.time) * 1000 >= t2));
+  t.true(d1.lines.every((l) => Number(l.time) * 1000 >= t0 && Number(l.time) * 1000 <= t1));
   t.is(n.ca.packets, d2.lines.length);
 });
 
 withTcpdump('a file capture is written in batches and equals the in-memory capture byte for byte', (t) => {
-  const run = (target: 'memory' | string, sink?: CaptureSink): CaptureDevice => {
-    const n = net({ link: { delayMs: 1 }, batchBytes: 4096 });
+  const run = (target: 'memory' | string, sink?: CaptureSink, batchBytes = 4096): CaptureDevice => {
+    const n = net({ link: { delayMs: 1 }, batchBytes });
     if (sink !== undefined) n.ca.start(sink);
     else if (target === 'memory') n.ca.start();
     else n.ca.start(target);
@@ -538,8 +558,13 @@ withTcpdump('a file capture is written in batches and equals the in-memory captu
   const counted = run('memory', counting);
   t.true(counted.packets > 40);
   t.is(writes.reduce((a, b) => a + b, 0), mem.length);
+  t.true(writes.length > 1);
   t.true(writes.length <= Math.ceil(mem.length / (4096 - 1600)) + 1, `${writes.length} writes for ${counted.packets} packets`);
-  t.true(writes.length * 5 < counted.packets);
+  // With the default 64 KiB batch, the whole run (about 60 KB) is one or two writes.
+  writes.length = 0;
+  const big = run('memory', counting, 64 * 1024);
+  t.is(big.packets, counted.packets);
+  t.true(writes.length <= 2, `${writes.length} writes for ${big.packets} packets`);
 });
 
 withTcpdump('timestamps: virtual time plus epochMs, microseconds in pcap and nanoseconds in pcapng', (t) => {
@@ -762,4 +787,47 @@ test('the capture file for a path is created or truncated at start', (t) => {
     t.true(existsSync(path));
     t.is(parseCaptureFile(new Uint8Array(readFileSync(path))).records.length, 1);
   }
+});
+
+test('a file capture left running reaches the disk within flushIntervalMs of real time', async (t) => {
+  const path = tmpFile('live.pcap');
+  const cap = new CaptureDevice(new ScriptedDevice(), new VirtualClock(), { flushIntervalMs: 20 });
+  cap.start(path);
+  cap.send([new Uint8Array(20)]);
+  t.is(readFileSync(path).length, 0, 'batched, not written per packet');
+  await new Promise((resolve) => setTimeout(resolve, 80));
+  t.is(parseCaptureFile(new Uint8Array(readFileSync(path))).records.length, 1);
+  cap.stop();
+});
+
+withTcpdump('stacks on an Ethernet link: ARP and TCP in Ethernet frames, as tcpdump -e shows them', (t) => {
+  const macA = Uint8Array.of(0x02, 0, 0, 0, 0, 0x0a);
+  const macB = Uint8Array.of(0x02, 0, 0, 0, 0, 0x0b);
+  const n = net({ format: 'pcapng', link: { linkType: 'ethernet', macA, macB, delayMs: 1 } });
+  n.ca.start();
+  serve(n.b);
+  const conn = hello(n.a);
+  n.lab.runUntilIdle();
+  t.is(conn.state, 'CLOSED');
+  const bytes = n.ca.bytes();
+  const d = tcpdump(bytes, ['-e', ...NANO]);
+  t.regex(d.header, /link-type EN10MB \(Ethernet\)/);
+  t.is(d.lines.length, n.link.stats.aToB.sent + n.link.stats.bToA.delivered);
+  t.true(d.lines.some((l) => /ethertype ARP \(0x0806\), length 42: .*Request who-has 10\.0\.0\.2 tell 10\.0\.0\.1/.test(l.text)));
+  t.true(d.lines.some((l) => /ethertype ARP .*Reply 10\.0\.0\.2 is-at 02:00:00:00:00:0b/.test(l.text)));
+  const tcp = d.lines.filter((l) => l.flags !== '');
+  t.deepEqual(tcp.slice(0, 2).map((l) => l.flags), ['S', 'S.']);
+  for (const l of tcp) {
+    const expected = l.src === '10.0.0.1' ? '02:00:00:00:00:0a > 02:00:00:00:00:0b' : '02:00:00:00:00:0b > 02:00:00:00:00:0a';
+    t.true(l.text.includes(` ${expected}, ethertype IPv4 (0x0800)`), l.text);
+  }
+  const file = parseCaptureFile(bytes);
+  t.is(file.linkType, 1);
+  for (const r of file.records) {
+    const src = Array.from(r.data.subarray(6, 12));
+    t.is(r.dir, src[5] === 0x0a ? 'out' : 'in');
+  }
+  // Times match the link's record, frame by frame.
+  const times = [...n.truth.sentBy.a, ...n.truth.deliveredTo.a].map((f) => f.time).sort((x, y) => x - y);
+  t.deepEqual(d.lines.map((l) => l.time), times.map((ms) => ttTime(ms, 9)));
 });

@@ -30,8 +30,19 @@ export function traceChannelName(type: TraceEventType): string {
 }
 
 const rootChannel = diagnosticsChannel.channel(TRACE_CHANNEL);
+/** The per-type channels whose subscribers enable a published tracer: every listed type, plus any other type once seen. */
 const typedChannels: Channel[] = TRACE_EVENT_TYPES.map((type) => diagnosticsChannel.channel(traceChannelName(type)));
 const channelByType = new Map<string, Channel>(TRACE_EVENT_TYPES.map((type, i) => [type, typedChannels[i]!]));
+
+function channelFor(type: TraceEventType): Channel {
+  let ch = channelByType.get(type);
+  if (ch === undefined) {
+    ch = diagnosticsChannel.channel(traceChannelName(type));
+    channelByType.set(type, ch);
+    typedChannels.push(ch);
+  }
+  return ch;
+}
 
 /** True if any tcplab trace channel has a subscriber. */
 export function traceChannelsActive(): boolean {
@@ -42,8 +53,8 @@ export function traceChannelsActive(): boolean {
 
 function publish(ev: TraceEvent): void {
   if (rootChannel.hasSubscribers) rootChannel.publish(ev);
-  const ch = channelByType.get(ev.type);
-  if (ch !== undefined && ch.hasSubscribers) ch.publish(ev);
+  const ch = channelFor(ev.type);
+  if (ch.hasSubscribers) ch.publish(ev);
 }
 
 interface Bridge {
