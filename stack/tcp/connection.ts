@@ -16,6 +16,7 @@ import { ReceiveQueue } from './receive-queue';
 import { Reassembly } from './reassembly';
 import { RtoEstimator } from './rto';
 import { SendQueue } from './send-queue';
+import { SackScoreboard } from './sack';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq';
 import type { TcpLayer } from './layer';
 import type { TcpListener } from './listener';
@@ -138,6 +139,13 @@ export class TcpConnection {
   private rttStart = -1;
   dupAcks = 0;
   inRecovery = false;
+  /** What the peer reported holding above SND.UNA (RFC 2018), when SACK was negotiated. */
+  private scoreboard: SackScoreboard | null = null;
+  /** RFC 6675 HighRxt: the end of the last hole retransmitted in this recovery. */
+  private highRxt = 0;
+  private readonly hole = { start: 0, end: 0 };
+  /** Where the last out-of-order segment we received starts (its SACK block goes first, RFC 2018 4). */
+  private lastOooSeq = 0;
   /** Our timestamp clock when we last retransmitted; older echoes give no RTT sample. */
   private tsRetransmitMark = 0;
   /** Send even a small segment once (persist override). */
@@ -607,10 +615,18 @@ export class TcpConnection {
       return false;
     }
     const acked = seqDiff(ack, this.sndUna);
+    let newlySacked = 0;
+    if (this.sackOk && seg.sackCount > 0 && this.flightSize > 0) {
+      if (this.scoreboard === null) this.scoreboard = new SackScoreboard();
+      for (let i = 0; i < seg.sackCount; i++) {
+        newlySacked += this.scoreboard.add(seg.sackBlocks[2 * i], seg.sackBlocks[2 * i + 1], this.sndUna, this.sndMax);
+      }
+    }
     if (acked > 0) {
       this.ackAdvances(ack, acked, seg);
-    } else if (acked === 0 && seg.payloadLength === 0 && !(flags & (TCP_SYN | TCP_FIN))
-      && (seg.window << this.sndWscale) === this.sndWnd && this.flightSize > 0) {
+    } else if (acked === 0 && this.flightSize > 0 && (this.sackOk
+      ? newlySacked > 0 // RFC 6675 2: a duplicate ACK is one that SACKs new data
+      : seg.payloadLength === 0 && !(flags & (TCP_SYN | TCP_FIN)) && (seg.window << this.sndWscale) === this.sndWnd)) {
       this.duplicateAck();
     }
     // Update the send window (3.10.7.4 fifth, SND.WL1/SND.WL2 rule).
@@ -674,6 +690,7 @@ export class TcpConnection {
     if (dataAcked > 0) this.sendQueue.shift(dataAcked);
     this.sndUna = ack;
     if (seqLt(this.sndNxt, ack)) this.sndNxt = ack; // after go-back-N, the receiver had more than we resent
+    this.scoreboard?.advance(ack);
     this.retries = 0;
     this.dupAcks = 0;
     this.unackedSince = this.flightSize > 0 ? this.layer.clock.now() : -1;
@@ -686,6 +703,8 @@ export class TcpConnection {
           this.inRecovery = false;
           cc.onExitRecovery(this.flightSize, mss);
           this.layer.traceCwnd(this, 'recovery complete');
+        } else if (this.sackOk) {
+          // RFC 6675: no deflation; the pipe decides what may be sent (output runs below).
         } else {
           // Partial ACK (RFC 6582 3.2 step 5): retransmit the next hole at once.
           cc.onPartialAck(acked, mss);
@@ -716,16 +735,21 @@ export class TcpConnection {
     if (cc === null) return;
     const mss = this.effectiveMss();
     if (this.inRecovery) {
-      cc.onDupAckInRecovery(mss);
+      if (!this.sackOk) cc.onDupAckInRecovery(mss);
       return;
     }
-    if (this.dupAcks === 3 && seqGt(this.sndUna, this.recover)) {
+    // With SACK, also when the peer holds DupThresh segments' worth above SND.UNA (RFC 6675 5, IsLost).
+    const lost = this.dupAcks >= 3 || (this.scoreboard !== null && this.scoreboard.sacked >= 3 * mss);
+    if (lost && seqGt(this.sndUna, this.recover)) {
       // RFC 6582 3.2 step 2: only when the ACK covers more than "recover".
       this.recover = this.sndMax;
       this.inRecovery = true;
       cc.onEnterRecovery(this.flightSize, mss);
+      if (this.sackOk) cc.cwnd = cc.ssthresh; // RFC 6675 5 step 4: cwnd = ssthresh, the pipe does the rest
       this.layer.traceCwnd(this, 'fast retransmit');
-      this.retransmitHead('third duplicate ACK');
+      this.highRxt = this.sndUna;
+      this.retransmitAt(this.sndUna, this.dupAcks >= 3 ? 'third duplicate ACK' : 'SACKed data above a hole');
+      if (this.sackOk) this.highRxt = seqAdd(this.sndUna, Math.min(mss, this.sendQueue.length));
       this.armRtx();
     }
     // Otherwise the duplicates are for data sent before the last recovery: no new reduction (RFC 6582 3.2 step 2).
@@ -768,6 +792,7 @@ export class TcpConnection {
     } else {
       if (this.reassembly === null) this.reassembly = new Reassembly(this.config.reassemblyLimitBytes);
       if (!this.reassembly.insert(seq, data)) this.layer.countDrop('tcp-reassembly-full', this);
+      this.lastOooSeq = seq;
       // Out-of-order: a duplicate ACK at once, so the sender can fast-retransmit (RFC 5681 4.2).
       this.requestAck(ACK_NOW, 'out-of-order segment');
     }
@@ -864,10 +889,22 @@ export class TcpConnection {
     this.layer.afterTimer(this);
   }
 
-  private sendData(): void {
+  private sendData(cwndOverride = -1): void {
+    if (cwndOverride < 0 && this.inRecovery && this.sackOk && this.cc !== null) {
+      this.sackRecoverySend();
+      return;
+    }
     const mss = this.effectiveMss();
-    const cwnd = this.cc !== null ? this.cc.cwnd : Infinity;
+    const cwnd = cwndOverride >= 0 ? cwndOverride : this.cc !== null ? this.cc.cwnd : Infinity;
     for (;;) {
+      if (this.scoreboard !== null && seqLt(this.sndNxt, this.sndMax)) {
+        // Going back after a timeout: what the peer SACKed need not be sent again.
+        const covered = this.scoreboard.coveredUntil(this.sndNxt);
+        if (covered >= 0) {
+          this.sndNxt = covered;
+          continue;
+        }
+      }
       const sentData = Math.max(0, seqDiff(this.sndNxt, this.sndUna));
       const queued = this.sendQueue.length;
       const unsent = queued - Math.min(sentData, queued);
@@ -925,12 +962,53 @@ export class TcpConnection {
 
   /** Retransmit the first unacknowledged segment without moving SND.NXT (fast retransmit, partial ACK). */
   private retransmitHead(reason: string): void {
-    const queuedData = this.sendQueue.length;
-    const len = Math.min(this.effectiveMss(), queuedData);
+    this.retransmitAt(this.sndUna, reason);
+  }
+
+  /** Retransmit one segment's worth from `seq` (at most to the next SACKed range) without moving SND.NXT. */
+  private retransmitAt(seq: number, reason: string, maxLen = this.effectiveMss()): number {
+    const offset = seqDiff(seq, this.sndUna);
+    const queuedData = this.sendQueue.length - offset;
+    const len = Math.max(0, Math.min(maxLen, queuedData));
     const fin = this.finQueued && len === queuedData && seqGt(this.sndMax, this.sndQueuedEnd);
-    if (len === 0 && !fin) return;
-    this.layer.traceRetransmit(this, this.sndUna, len, reason);
-    this.sendSegment(this.sndUna, len, fin, true);
+    if (len === 0 && !fin) return 0;
+    this.layer.traceRetransmit(this, seq, len, reason);
+    this.sendSegment(seq, len, fin, true);
+    return len;
+  }
+
+  /**
+   * Loss recovery with SACK (RFC 6675 5, simplified): while cwnd - pipe allows a
+   * segment, retransmit the next hole below the highest SACKed byte, else send new data.
+   */
+  private sackRecoverySend(): void {
+    const cc = this.cc as CongestionControl;
+    const sb = this.scoreboard;
+    const mss = this.effectiveMss();
+    for (let guard = 0; guard < 4096; guard++) {
+      const pipe = this.pipe();
+      if (cc.cwnd - pipe < mss) return;
+      const from = seqGt(this.highRxt, this.sndUna) ? this.highRxt : this.sndUna;
+      if (sb !== null && sb.nextHole(from, this.hole)) {
+        const len = this.retransmitAt(this.hole.start, 'SACK hole', Math.min(mss, seqDiff(this.hole.end, this.hole.start)));
+        if (len === 0) return;
+        this.highRxt = seqAdd(this.hole.start, len);
+        continue;
+      }
+      // No hole left to repair: new data, as much as cwnd - pipe allows (rule 2).
+      const before = this.sndNxt;
+      this.sendData(seqDiff(this.sndNxt, this.sndUna) + (cc.cwnd - pipe));
+      if (this.sndNxt === before) return;
+    }
+  }
+
+  /** RFC 6675 "pipe": bytes in the network: above the highest SACKed byte, plus holes retransmitted. */
+  private pipe(): number {
+    const sb = this.scoreboard;
+    if (sb === null || sb.empty) return this.flightSize;
+    const high = sb.highest(this.sndUna);
+    const retransmitted = seqGt(this.highRxt, this.sndUna) ? sb.holeBytes(this.sndUna) - sb.holeBytes(this.highRxt) : 0;
+    return Math.max(0, seqDiff(this.sndMax, high)) + retransmitted;
   }
 
   private sendSyn(): void {
@@ -982,6 +1060,9 @@ export class TcpConnection {
       seg.tsVal = this.tsNow();
       seg.tsEcr = this.tsRecent;
     }
+    if (this.sackOk && !syn && (flags & TCP_ACK) && !(flags & TCP_RST) && this.reassembly !== null && this.reassembly.count > 0) {
+      this.addSackBlocks(seg);
+    }
     if (flags & TCP_ACK) {
       this.ackPending = ACK_NONE;
       this.lastAckRcvNxt = this.rcvNxt;
@@ -993,6 +1074,29 @@ export class TcpConnection {
       }
     }
     this.layer.transmit(this, seg, queueOffset, len);
+  }
+
+  /**
+   * SACK blocks for what we hold out of order (RFC 2018 4): the block with the most
+   * recent segment first, then the others from the highest; 3 fit beside timestamps.
+   */
+  private addSackBlocks(seg: TcpSegment): void {
+    const ranges = (this.reassembly as Reassembly).ranges();
+    const max = seg.hasTimestamps ? 3 : 4;
+    let n = 0;
+    const first = ranges.findIndex(([l, r]) => seqGe(this.lastOooSeq, l) && seqLt(this.lastOooSeq, r));
+    if (first >= 0) {
+      seg.sackBlocks[0] = ranges[first][0];
+      seg.sackBlocks[1] = ranges[first][1];
+      n = 1;
+    }
+    for (let i = ranges.length - 1; i >= 0 && n < max; i--) {
+      if (i === first) continue;
+      seg.sackBlocks[2 * n] = ranges[i][0];
+      seg.sackBlocks[2 * n + 1] = ranges[i][1];
+      n++;
+    }
+    seg.sackCount = n;
   }
 
   /** Our timestamp clock: 1 ms ticks (as Linux since 4.13), offset per connection. */
@@ -1126,6 +1230,7 @@ export class TcpConnection {
       this.layer.traceCwnd(this, 'RTO');
     }
     this.inRecovery = false;
+    this.highRxt = this.sndUna;
     this.recover = this.sndMax; // RFC 6582 4.2: no fast retransmit for data sent before the timeout
     this.dupAcks = 0;
     // Go back: everything from SND.UNA is sent again as the window allows.

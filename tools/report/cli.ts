@@ -18,7 +18,22 @@ export class TraceFormatError extends Error {
   }
 }
 
-/** Parses JSON Lines: one event object per line; blank lines and lines starting with '#' are skipped. */
+// Numbers JSON cannot spell (Infinity, NaN, -0) are written as {"$n":"Infinity"} by the trace writer.
+const SPELLED_NUMBERS = new Map<string, number>([['Infinity', Infinity], ['-Infinity', -Infinity], ['NaN', NaN], ['-0', -0]]);
+
+function revive(_key: string, value: unknown): unknown {
+  if (value !== null && typeof value === 'object' && !Array.isArray(value)) {
+    const keys = Object.keys(value);
+    const n = (value as { $n?: unknown }).$n;
+    if (keys.length === 1 && typeof n === 'string' && SPELLED_NUMBERS.has(n)) return SPELLED_NUMBERS.get(n);
+  }
+  return value;
+}
+
+/**
+ * Parses JSON Lines: one event object per line; blank lines and lines starting
+ * with '#' are skipped, numbers spelled {"$n":"Infinity"} are read as numbers.
+ */
 export function parseTraceLines(text: string): TraceEvent[] {
   const events: TraceEvent[] = [];
   const lines = text.split('\n');
@@ -27,7 +42,7 @@ export function parseTraceLines(text: string): TraceEvent[] {
     if (line === '' || line.startsWith('#')) continue;
     let value: unknown;
     try {
-      value = JSON.parse(line);
+      value = JSON.parse(line, revive);
     } catch (err) {
       throw new TraceFormatError(i + 1, `not JSON (${(err as Error).message})`);
     }

@@ -52,12 +52,13 @@ const K_LOST = 1;
 const K_RETX = 2;
 const K_DUP = 4;
 const K_ESTIMATED = 8;
+const K_PROBE = 16;
 
 /**
  * One segment on the ladder, as a tuple to keep the page small:
  * [sent ms, arrived ms (estimated for a lost one), sender side 0|1, flags,
  *  relative seq, relative ack, payload length, window in bytes (scaled),
- *  kind bits (1 lost, 2 retransmission, 4 duplicate ACK, 8 times estimated), duplicate-ACK number].
+ *  kind bits (1 lost, 2 retransmission, 4 duplicate ACK, 8 times estimated, 16 zero-window probe), duplicate-ACK number].
  */
 export type LadderSeg = [number, number, number, number, number, number, number, number, number, number];
 
@@ -344,6 +345,7 @@ export function ladderSvg(data: LadderData, view: LadderView): LadderRender {
     flush();
   }
   const arrows: string[] = [];
+  const labels: string[] = [];
   for (const i of chosen) {
     const s = segs[i];
     const from = s[2];
@@ -359,13 +361,14 @@ export function ladderSvg(data: LadderData, view: LadderView): LadderRender {
     let label = `seq=${s[4]}`;
     if (hasAck) label += ` ack=${s[5]}`;
     if (s[6] > 0) label += ` len=${s[6]}`;
-    label += ` win=${s[7]}`;
+    label += s[7] === 0 && (s[3] & 4) === 0 ? ' <tspan font-weight="700">win=0</tspan>' : ` win=${s[7]}`;
     let tag = '';
     if (kind === 'retx') tag = ' RETX';
     if (s[8] & 4) tag += ` dup#${s[9]}`;
+    if (s[8] & 16) tag += ' window probe';
     if (lost) tag += ' LOST';
     const who = `${data.names[from]} → ${data.names[1 - from]}`;
-    let title = `${flags} ${label}${tag}\n${who}\nsent ${fmtMs(s[0])}`;
+    let title = `${flags} ${label.replace(/<[^>]*>/g, '')}${tag}\n${who}\nsent ${fmtMs(s[0])}`;
     if (lost) title += `\nlost on the link (would have arrived about ${fmtMs(s[1])})`;
     else title += `${s[8] & 8 ? ' (estimated)' : ''}, arrived ${fmtMs(s[1])}${s[8] & 8 ? ' (estimated)' : ''}; one-way ${(s[1] - s[0]).toFixed(3)} ms`;
     const note = data.notes[String(i)];
@@ -392,18 +395,20 @@ export function ladderSvg(data: LadderData, view: LadderView): LadderRender {
       body = `<line x1="${r1(x1)}" y1="${r1(y1)}" x2="${r1(bx)}" y2="${r1(by)}" stroke="${color}" stroke-width="${sw}"${dash}/>`
         + `<path d="M${r1(x2)} ${r1(y2)}L${r1(bx - uy * hw)} ${r1(by + ux * hw)}L${r1(bx + uy * hw)} ${r1(by - ux * hw)}Z" fill="${color}"/>`;
     }
-    let text = '';
+    // A wide transparent line makes the thin arrow easy to hover.
+    const hit = `<line class="hit" x1="${r1(x1)}" y1="${r1(y1)}" x2="${r1(lost ? x1 + (x2 - x1) * 0.6 : x2)}" y2="${r1(lost ? y1 + (y2 - y1) * 0.6 : y2)}" stroke="transparent" stroke-width="7"/>`;
     if (labelled.has(i)) {
       const lx = from === 0 ? colX[0] - BAR / 2 - 6 : colX[1] + BAR / 2 + 6;
-      text = `<text class="lbl" x="${lx}" y="${r1(y1 + 3.8)}" text-anchor="${from === 0 ? 'end' : 'start'}" fill="${color}">`
-        + `<tspan font-weight="700">${flags}</tspan> ${label}${tag === '' ? '' : `<tspan font-weight="700"${lost || kind === 'retx' ? ' fill="#dc2626"' : ''}>${tag}</tspan>`}</text>`;
+      labels.push(`<text class="lbl" x="${lx}" y="${r1(y1 + 3.8)}" text-anchor="${from === 0 ? 'end' : 'start'}" fill="${color}">`
+        + `<tspan font-weight="700">${flags}</tspan> ${label}${tag === '' ? '' : `<tspan font-weight="700"${lost || kind === 'retx' ? ' fill="#dc2626"' : ''}>${tag}</tspan>`}</text>`);
     }
-    arrows.push(`<g class="${cls}" data-kind="${kind}"><title>${esc(title)}</title>${body}${text}</g>`);
+    arrows.push(`<g class="${cls}" data-kind="${kind}"><title>${esc(title)}</title>${hit}${body}</g>`);
   }
   out.push(`<g clip-path="url(#${data.id}-clip)">`);
   out.push(bars.join(''));
   out.push(arrows.join(''));
   out.push('</g>');
+  out.push(labels.join(''));
   out.push(summaries.join(''));
   out.push(stateLabels.join(''));
   out.push(`<text x="${W / 2}" y="${TOP + H + 18}" text-anchor="middle" fill="#9ca3af" font-size="11">time runs downwards · ${fmtMs(start)} – ${fmtMs(end)}</text>`);
@@ -484,6 +489,7 @@ function pageScript(render: typeof ladderSvg, doc: PageDocument): void {
       if (c.truncated > 0) text += ` · the page keeps the first ${c.ladder.segs.length} segments of this connection`;
       info.textContent = text;
       pos.value = String(full - span <= 0 ? 0 : Math.round(((start - t0) / (full - span)) * 1000));
+      const whole = span >= full * 0.999;
       each(sec.querySelectorAll('svg[data-t0]'), (svg) => {
         const mark = svg.querySelector('.winmark');
         if (mark === null) return;
@@ -494,7 +500,7 @@ function pageScript(render: typeof ladderSvg, doc: PageDocument): void {
         const xs = x0 + ((Math.max(start, a) - a) / (b - a)) * (x1 - x0);
         const xe = x0 + ((Math.min(start + span, b) - a) / (b - a)) * (x1 - x0);
         mark.setAttribute('x', xs.toFixed(1));
-        mark.setAttribute('width', Math.max(1.5, xe - xs).toFixed(1));
+        mark.setAttribute('width', whole ? '0' : Math.max(1.5, xe - xs).toFixed(1));
       });
     };
     each(sec.querySelectorAll('button[data-act]'), (btn) => {
@@ -609,6 +615,8 @@ interface ConnAnalysis {
   finalStates: [string, string];
   /** Windows were scaled (both SYNs carried the window scale option). */
   scaled: boolean;
+  /** SACK blocks received by each side: [arrival time, left, right] relative to its ISN. */
+  sacks: [Point[], Point[]];
 }
 
 function endpointKey(addr: string, port: number): string {
@@ -832,6 +840,10 @@ function analyse(c: ConnEvents, index: number, traced: Set<string>, maxLadderSeg
   const lastAck = [-1, -1];
   const lastWin = [-1, -1];
   const dupCount = [0, 0];
+  // SACK blocks as they reach the data's sender, by the side whose data they cover: [time, left, right].
+  const sacks: [Point[], Point[]] = [[], []];
+  // The last window each side advertised (to tell zero-window probes).
+  const advertised = [-1, -1];
   const segs: LadderSeg[] = [];
   const notes: Record<string, string> = {};
   for (const r of records) {
@@ -887,9 +899,15 @@ function analyse(c: ConnEvents, index: number, traced: Set<string>, maxLadderSeg
       noteParts.push(`ISN ${ev.seq} (shown as seq 0)`);
     }
     if (ev.sack !== undefined && ev.sack.length > 0 && peerIsn !== null) {
-      noteParts.push(`SACK ${ev.sack.map(([l, rr]) => `${(l - peerIsn) >>> 0}–${(rr - peerIsn) >>> 0}`).join(', ')}`);
+      noteParts.push(`SACK ${ev.sack.map(([l, rr]) => `${(l - peerIsn) >>> 0}–${(rr - peerIsn) >>> 0}`).join(', ')}: received beyond a hole`);
+      if (!r.lost) for (const [l, rr] of ev.sack) sacks[1 - d].push([r.tr, (l - peerIsn) >>> 0, (rr - peerIsn) >>> 0]);
     }
     if (win === 0 && (ev.flags & RST) === 0) noteParts.push('zero window: the receiver has no room');
+    if (advertised[1 - d] === 0 && (ev.flags & (SYN | FIN | RST)) === 0 && ev.len <= 1 && (kind & K_DUP) === 0) {
+      kind |= K_PROBE;
+      noteParts.push('zero-window probe: asks the receiver whether its window has opened');
+    }
+    if ((ev.flags & RST) === 0) advertised[d] = win;
     if (r.estimated) noteParts.push('one end of this segment is not in the trace: a time is estimated');
     stats[d].segments++;
     if (ev.len > 0) {
@@ -937,7 +955,7 @@ function analyse(c: ConnEvents, index: number, traced: Set<string>, maxLadderSeg
     states[0].length > 0 ? states[0][states[0].length - 1][1] : '?',
     states[1].length > 0 ? states[1][states[1].length - 1][1] : '?',
   ];
-  return { index, sides, records, ladder, stats, rtts, cwnds, retxReasons, t0, t1, lastStateT, finalStates, scaled: scaling };
+  return { index, sides, records, ladder, stats, rtts, cwnds, retxReasons, t0, t1, lastStateT, finalStates, scaled: scaling, sacks: sacks.map((l) => l.sort((x, y) => x[0] - y[0])) as [Point[], Point[]] };
 }
 
 // ---------------------------------------------------------------------------
@@ -1106,7 +1124,8 @@ function renderPlot(p: PlotSpec, maxPoints: number): string {
   o.push(`<svg class="plot" data-series="${p.series}"${p.host !== undefined ? ` data-host="${esc(p.host)}"` : ''} data-points="${total}" data-conn="${p.conn}"`
     + ` data-t0="${p.t0}" data-t1="${p.t1}" data-x0="${x0}" data-x1="${x1}" data-vw="${PLOT_W}"`
     + ` xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${PLOT_W} ${PLOT_H}" font-size="11">`);
-  o.push(`<clipPath id="clip-${p.conn}-${p.series}-${esc(p.host ?? '')}"><rect x="${x0}" y="${y1 - 2}" width="${x1 - x0}" height="${y0 - y1 + 4}"/></clipPath>`);
+  const clipId = `clip-${p.conn}-${p.series}-${(p.host ?? '').replace(/[^A-Za-z0-9_-]/g, '_')}`;
+  o.push(`<clipPath id="${clipId}"><rect x="${x0}" y="${y1 - 2}" width="${x1 - x0}" height="${y0 - y1 + 4}"/></clipPath>`);
   o.push(`<rect x="${x0}" y="${y1}" width="${x1 - x0}" height="${y0 - y1}" fill="#ffffff" stroke="#e5e7eb"/>`);
   // Grid and ticks.
   for (let v = Math.ceil(lo / ystep) * ystep; v <= hi + ystep * 1e-9; v += ystep) {
@@ -1125,7 +1144,7 @@ function renderPlot(p: PlotSpec, maxPoints: number): string {
   o.push(`<text transform="translate(13,${(y0 + y1) / 2}) rotate(-90)" text-anchor="middle" fill="#6b7280">${esc(p.yLabel)}</text>`);
   // The ladder's current time window.
   o.push(`<rect class="winmark" x="${x0}" y="${y1}" width="0" height="${y0 - y1}" fill="#fde68a" fill-opacity="0.45"/>`);
-  o.push(`<g clip-path="url(#clip-${p.conn}-${p.series}-${esc(p.host ?? '')})" fill="none">`);
+  o.push(`<g clip-path="url(#${clipId})" fill="none">`);
   for (const s of lines) {
     let d = '';
     const pts = s.points;
@@ -1195,7 +1214,8 @@ function seqPlot(a: ConnAnalysis, d: number, maxPoints: number): string {
     title: `Sequence numbers, ${sender} → ${receiver} (tcptrace style)`,
     yLabel: 'relative sequence number (bytes)', yFormat: formatBytes,
     help: 'Each bar is a data segment as it leaves the sender, from its first to its last byte; red bars are retransmissions and a ✕ marks a segment lost on the link. '
-      + 'The green line is the highest byte acknowledged and the amber line the right edge of the receive window (ACK + window), as the ACKs reach the sender: '
+      + 'The green line is the highest byte acknowledged and the amber line the right edge of the receive window (ACK + window), as the ACKs reach the sender '
+      + '(purple bars: SACK blocks, data the receiver holds beyond a hole): '
       + 'bars can only climb up to the amber line. A flat stretch followed by red bars is a loss being repaired.',
     lines: [
       { name: 'window', label: 'receive window edge (ack + win)', color: '#f59e0b', kind: 'step', points: wins, width: 1.4, mayClip: true },
@@ -1203,6 +1223,7 @@ function seqPlot(a: ConnAnalysis, d: number, maxPoints: number): string {
       { name: 'data', label: 'data sent', color: '#2563eb', kind: 'bars', points: data, width: 2 },
       { name: 'retransmit', label: 'retransmitted', color: '#dc2626', kind: 'bars', points: retx, width: 2.6 },
       { name: 'lost', label: 'lost on the link', color: '#b91c1c', kind: 'marks', points: lost, width: 1.8 },
+      ...(a.sacks[d].length > 0 ? [{ name: 'sack', label: 'SACK blocks', color: '#a855f7', kind: 'bars' as const, points: a.sacks[d], width: 1.6 }] : []),
     ],
   }, maxPoints);
 }
@@ -1395,7 +1416,7 @@ main { max-width:1400px; margin:0 auto; padding:8px 24px 48px; }
 h2 { font-size:19px; margin:22px 0 4px; }
 h2 .ends { font-weight:400; color:var(--muted); font-size:14px; margin-left:8px; }
 h3 { font-size:16px; margin:0 0 8px; }
-.stats { display:grid; grid-template-columns:repeat(auto-fill,minmax(200px,1fr)); gap:12px; }
+.stats { display:grid; grid-template-columns:repeat(auto-fill,minmax(270px,1fr)); gap:12px; }
 .stat { background:#f8fafc; border:1px solid var(--line); border-radius:10px; padding:10px 14px; }
 .stat .k { color:var(--muted); font-size:11.5px; text-transform:uppercase; letter-spacing:.05em; }
 .stat .v { font-size:21px; font-weight:650; margin-top:2px; }
@@ -1411,9 +1432,8 @@ h3 { font-size:16px; margin:0 0 8px; }
 .ladder-controls button:hover { background:#e0e7ff; border-color:#818cf8; }
 .ladder-controls input[type=range] { flex:1 1 200px; min-width:160px; accent-color:var(--accent); }
 .ladder-info { color:var(--muted); font-size:12.5px; margin:0 0 8px; }
-.seg:hover line { stroke-width:3.2; }
+.seg:hover line:not(.hit) { stroke-width:3.2; }
 svg.ladder text.lbl { paint-order:stroke; stroke:#ffffff; stroke-width:3px; stroke-linejoin:round; }
-.seg:hover text { text-decoration:underline; }
 .seg { cursor:default; }
 .key { list-style:none; padding:0; margin:8px 0 14px; }
 .key li { display:flex; align-items:center; gap:8px; margin:5px 0; }
@@ -1479,12 +1499,12 @@ function summary(a: ConnAnalysis): string {
   const mainSender = s0.uniquePayload >= s1.uniquePayload ? 0 : 1;
   const useful = a.stats[mainSender].uniquePayload;
   const goodput = dur > 0 ? (useful * 8) / (dur / 1000) : 0;
-  const rate = goodput >= 1e6 ? `${(goodput / 1e6).toFixed(2)} Mbit/s` : `${(goodput / 1e3).toFixed(1)} kbit/s`;
+  const rate = useful === 0 ? '–' : goodput >= 1e6 ? `${(goodput / 1e6).toFixed(2)} Mbit/s` : `${(goodput / 1e3).toFixed(1)} kbit/s`;
   const cards = [
     statCard('duration', formatDuration(dur), `first to last segment${Number.isFinite(a.lastStateT) && a.lastStateT > a.t1 ? `; last state change at ${formatDuration(a.lastStateT)}` : ''}`),
     statCard('segments', `${s0.segments + s1.segments}`, `${s0.segments} ${n[0]} → ${n[1]}, ${s1.segments} back`),
     statCard('data', `${bytesText(s0.payload)} / ${bytesText(s1.payload)}`, `payload ${n[0]} → ${n[1]} / back, retransmissions included`),
-    statCard('goodput', rate, `${bytesText(useful)} of new data from ${n[mainSender]} over the duration`),
+    statCard('goodput', rate, useful === 0 ? 'no data was sent' : `${bytesText(useful)} of new data from ${n[mainSender]} over the duration`),
     statCard('lost on the link', `${lost}`, `${s0.lost} ${n[0]} → ${n[1]}, ${s1.lost} back`, lost > 0),
     statCard('retransmissions', `${retx}`, reasons === '' ? 'none' : reasons, retx > 0),
     statCard('round-trip time', samples.length > 0 ? formatDuration(avgRtt) : '–', samples.length > 0 ? `mean of ${samples.length} samples; min ${formatDuration(minRtt)}, max ${formatDuration(maxRtt)}` : 'no RTT samples in the trace'),
@@ -1585,7 +1605,7 @@ export function renderReport(events: TraceEvent[], opts: ReportOptions = {}): st
   const sections = conns.map((a, i) => section(a, options, pageData, i > 0));
   let selector = '';
   if (conns.length > 1) {
-    selector = `<label>connection <select id="conn-select">${conns.map((a) => `<option value="${a.index}">${a.index + 1}: ${esc(a.ladder.names[0])} ${esc(a.ladder.addrs[0])} ⇄ ${esc(a.ladder.names[1])} ${esc(a.ladder.addrs[1])} (${a.records.length} segments)</option>`).join('')}</select></label>`;
+    selector = `<label>· showing <select id="conn-select">${conns.map((a) => `<option value="${a.index}">${a.index + 1}: ${esc(a.ladder.names[0])} ${esc(a.ladder.addrs[0])} ⇄ ${esc(a.ladder.names[1])} ${esc(a.ladder.addrs[1])} (${a.records.length} segments)</option>`).join('')}</select></label>`;
   }
   const hosts = [...traced].join(', ');
   const span = Number.isFinite(tMin) ? `${formatDuration(tMin)} – ${formatDuration(tMax)} (virtual time)` : 'no events';

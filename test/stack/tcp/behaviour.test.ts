@@ -336,37 +336,64 @@ function dropNth(inner: Device, n: number): Device {
   };
 }
 
-test('congestion control: a single loss -> fast retransmit and fast recovery, no RTO', (t) => {
+for (const sack of [true, false]) {
+  test(`congestion control: a single loss -> fast retransmit and fast recovery, no RTO (${sack ? 'SACK, RFC 6675' : 'NewReno, RFC 6582'})`, (t) => {
+    const lab = new Lab({ seed: 2 });
+    const a = lab.host('a', { config: { tcp: { sack } } });
+    const b = lab.host('b', { config: { tcp: { sack } } });
+    const link = new Link(lab.clock, new SeededRandom(2), { delayMs: 20, rateBps: 50e6 });
+    a.addInterface(dropNth(link.a, 30), { address: '10.0.0.1/24' });
+    b.addInterface(link.b, { address: '10.0.0.2/24' });
+    const c = { p: { lab, a, b } as Pair, cli: new Recorder(), srv: new Recorder() };
+    b.tcp.listen({ port: 80 }, { onConnection(conn) { conn.attach(c.srv); } });
+    const cw = cwndTrace(c.p);
+    const ev = traced(c.p);
+    const conn = a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, c.cli);
+    const data = payload(2_000_000, 4);
+    c.cli.onConnect = () => sendAll(conn, data, c.cli);
+    lab.runWhile(() => !c.srv.ended, 60_000);
+    t.is(conn.sackOk, sack);
+    t.is(sha256(c.srv.received), sha256([data]));
+    const lossEvents = cw.filter((e) => e.cause !== 'slow start' && e.cause !== 'congestion avoidance');
+    t.deepEqual(lossEvents.map((e) => e.cause), ['fast retransmit', 'recovery complete']);
+    // Growth is traced too: slow start before the loss, congestion avoidance after it.
+    t.true(cw.some((e) => e.cause === 'slow start'));
+    t.true(cw.some((e) => e.cause === 'congestion avoidance'));
+    // RFC 5681 3.2: ssthresh = max(FlightSize / 2, 2*SMSS); then cwnd = ssthresh + 3*SMSS
+    // (NewReno's inflation), or cwnd = ssthresh with SACK (RFC 6675 5, the pipe limits sending).
+    const fr = lossEvents[0];
+    t.is(fr.ssthresh, Math.max(Math.floor(fr.flight / 2), 2 * 1448));
+    t.is(fr.cwnd, sack ? fr.ssthresh : fr.ssthresh + 3 * 1448);
+    // Leaving recovery, cwnd = min(ssthresh, FlightSize + SMSS) (RFC 6582 3.2 step 6).
+    t.true(lossEvents[1].cwnd <= lossEvents[1].ssthresh);
+    const rtx = ev.filter((e) => e.type === 'retransmit');
+    t.is(rtx.length, 1);
+    // With SACK, RFC 6675's IsLost (three segments' worth SACKed above the hole) may decide first.
+    if (sack) t.regex((rtx[0] as { reason: string }).reason, /^(third duplicate ACK|SACKed data above a hole)$/);
+    else t.is((rtx[0] as { reason: string }).reason, 'third duplicate ACK');
+    t.is(a.counter('tcp-retransmit'), 1);
+  });
+}
+
+test('SACK: the receiver reports what it holds out of order, newest block first (RFC 2018 4)', (t) => {
   const lab = new Lab({ seed: 2 });
   const a = lab.host('a');
   const b = lab.host('b');
-  const link = new Link(lab.clock, new SeededRandom(2), { delayMs: 20, rateBps: 50e6 });
-  a.addInterface(dropNth(link.a, 30), { address: '10.0.0.1/24' });
+  const link = new Link(lab.clock, new SeededRandom(2), { delayMs: 5 });
+  a.addInterface(dropNth(link.a, 3), { address: '10.0.0.1/24' });
   b.addInterface(link.b, { address: '10.0.0.2/24' });
-  const c = { p: { lab, a, b } as Pair, cli: new Recorder(), srv: new Recorder() };
-  b.tcp.listen({ port: 80 }, { onConnection(conn) { conn.attach(c.srv); } });
-  const cw = cwndTrace(c.p);
-  const ev = traced(c.p);
-  const conn = a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, c.cli);
-  const data = payload(2_000_000, 4);
-  c.cli.onConnect = () => sendAll(conn, data, c.cli);
-  lab.runWhile(() => !c.srv.ended, 60_000);
-  t.is(sha256(c.srv.received), sha256([data]));
-  const lossEvents = cw.filter((e) => e.cause !== 'slow start' && e.cause !== 'congestion avoidance');
-  t.deepEqual(lossEvents.map((e) => e.cause), ['fast retransmit', 'recovery complete']);
-  // Growth is traced too: slow start before the loss, congestion avoidance after it.
-  t.true(cw.some((e) => e.cause === 'slow start'));
-  t.true(cw.some((e) => e.cause === 'congestion avoidance'));
-  // RFC 5681 3.2: ssthresh = max(FlightSize / 2, 2*SMSS), cwnd = ssthresh + 3*SMSS.
-  const fr = lossEvents[0];
-  t.is(fr.ssthresh, Math.max(Math.floor(fr.flight / 2), 2 * 1448));
-  t.is(fr.cwnd, fr.ssthresh + 3 * 1448);
-  // RFC 6582 3.2 step 6: leaving recovery, cwnd = min(ssthresh, FlightSize + SMSS).
-  t.true(lossEvents[1].cwnd <= lossEvents[1].ssthresh);
-  const rtx = ev.filter((e) => e.type === 'retransmit');
-  t.is(rtx.length, 1);
-  t.is((rtx[0] as { reason: string }).reason, 'third duplicate ACK');
-  t.is(c.p.a.counter('tcp-retransmit'), 1);
+  const sacks: Array<Array<[number, number]>> = [];
+  b.tracer.on((e) => { if (e.type === 'segment' && e.dir === 'out' && e.sack !== undefined) sacks.push(e.sack); });
+  const srv = new Recorder();
+  b.tcp.listen({ port: 80 }, { onConnection(conn) { conn.attach(srv); } });
+  const conn = a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, new Recorder());
+  lab.run(100);
+  conn.send(new Uint8Array(6 * 1448));
+  lab.run(1000);
+  t.is(srv.bytes, 6 * 1448);
+  // Segment 3 was lost: segments 4, 5, 6 arrive out of order, each ACK SACKs the growing block.
+  const base = (conn.iss + 1 + 3 * 1448) >>> 0;
+  t.deepEqual(sacks.slice(0, 3), [1, 2, 3].map((k) => [[base, (base + k * 1448) >>> 0]]));
 });
 
 test('congestion control: an RTO collapses cwnd to one segment and ssthresh to half the flight', (t) => {
