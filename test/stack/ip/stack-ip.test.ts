@@ -5,7 +5,7 @@
 import test from 'ava';
 import { A, B, ip, pair, type Pair } from '../../helpers/sim';
 import { Ipv4Header, parseIpv4, writeIpv4Header, setIpv4Checksum, IPPROTO_TCP, IPPROTO_ICMP } from '../../../stack/wire/ipv4';
-import { IcmpMessage, parseIcmp, ICMP_DEST_UNREACHABLE, ICMP_ECHO_REQUEST, writeIcmpEchoRequest } from '../../../stack/wire/icmp';
+import { IcmpMessage, parseIcmp, ICMP_DEST_UNREACHABLE, ICMP_ECHO_REQUEST, writeIcmpEchoRequest, writeIcmpError } from '../../../stack/wire/icmp';
 import { TcpSegment, writeTcpHeader, setTcpChecksum, TCP_SYN } from '../../../stack/wire/tcp';
 import { Lab } from '../../../tools/lab/lab';
 import type { EchoReply } from '../../../stack/ip/ipv4';
@@ -212,4 +212,57 @@ test('a stack talks to itself through its own address', (t) => {
   p.lab.runUntilIdle();
   t.is(replies, 1);
   t.is(ipFrames(p).length, 0);
+});
+
+/** An ICMP destination unreachable from b about `original` (a packet a sent), injected at a. */
+function icmpUnreachableTo(p: Pair, code: number, original: Uint8Array): void {
+  const icmp = new Uint8Array(8 + original.length);
+  writeIcmpError(icmp, 0, ICMP_DEST_UNREACHABLE, code, original, 0, original.length);
+  const pkt = rawPacket(IPPROTO_ICMP, icmp, { src: ip(B), dst: ip(A) });
+  p.lab.links.get('a-b')!.b.send([pkt]);
+}
+
+test('ICMP port unreachable for a SYN ends the connect with ECONNREFUSED; host unreachable with EHOSTUNREACH', (t) => {
+  for (const [code, expected] of [[3, 'ECONNREFUSED'], [1, 'EHOSTUNREACH'], [0, 'ENETUNREACH']] as const) {
+    const p = pair({ link: { delayMs: 5 } });
+    p.lab.links.get('a-b')!.set({ aToB: { loss: 1 } });
+    const errors: string[] = [];
+    p.a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, { onClose: (_c, err) => errors.push(err?.code ?? 'none') });
+    p.lab.run(1);
+    const syn = ipFrames(p).find((f) => f.from === 'a')!;
+    icmpUnreachableTo(p, code, syn.bytes);
+    p.lab.run(100);
+    t.deepEqual(errors, [expected]);
+  }
+});
+
+test('ICMP errors quoting a sequence number not outstanding are ignored (RFC 5927)', (t) => {
+  const p = pair({ link: { delayMs: 5 } });
+  p.lab.links.get('a-b')!.set({ aToB: { loss: 1 } });
+  const errors: string[] = [];
+  p.a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, { onClose: (_c, err) => errors.push(err?.code ?? 'none') });
+  p.lab.run(1);
+  const syn = ipFrames(p).find((f) => f.from === 'a')!.bytes.slice();
+  syn[24] ^= 0x80; // a different sequence number in the quoted TCP header
+  icmpUnreachableTo(p, 3, syn);
+  p.lab.run(100);
+  t.deepEqual(errors, []);
+});
+
+test('on an established connection ICMP unreachable is a soft error, named when the connection times out', (t) => {
+  const p = pair({ link: { delayMs: 5 }, configA: { tcp: { dataRetries: 3 } } });
+  const errors: string[] = [];
+  p.b.tcp.listen({ port: 80 }, { onConnection(c) { c.attach({}); } });
+  const conn = p.a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, { onClose: (_c, err) => errors.push(err?.code ?? 'none') });
+  p.lab.run(100);
+  p.lab.links.get('a-b')!.set({ aToB: { loss: 1 } });
+  const before = p.lab.frames.length;
+  conn.send(new Uint8Array(100));
+  p.lab.run(1);
+  const data = p.lab.frames.slice(before).find((f) => f.stage === 'send' && f.from === 'a')!;
+  icmpUnreachableTo(p, 1, data.bytes);
+  p.lab.run(50);
+  t.is(conn.state, 'ESTABLISHED');
+  p.lab.runUntilIdle();
+  t.deepEqual(errors, ['EHOSTUNREACH']);
 });
