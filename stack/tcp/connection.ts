@@ -1112,11 +1112,15 @@ export class TcpConnection {
     const shift = syn ? 0 : this.rcvWscale;
     const maxWnd = MAX_WINDOW_FIELD << shift;
     if (wnd > maxWnd) wnd = maxWnd;
-    // Receiver SWS avoidance: do not offer a small increase of the right edge.
+    // Offer whole segments of the size the peer sends (as Linux's __tcp_select_window rounds
+    // free space down to rcv_mss), so a sender never gets room for a sliver.
+    const seg = this.rcvMssSeen;
+    if (!syn && wnd > seg) wnd -= wnd % seg;
+    // Receiver SWS avoidance (RFC 9293 3.8.6.2.2): do not offer a small increase of the right edge.
     const oldRight = this.rcvAdvertised;
     let right = seqAdd(this.rcvNxt, wnd);
     const grow = seqDiff(right, oldRight);
-    if (!syn && this.isSynchronized && grow > 0 && grow < Math.min(c.receiveBufferBytes / 2, this.rcvMss)
+    if (!syn && this.isSynchronized && grow > 0 && grow < Math.min(c.receiveBufferBytes / 2, seg)
       && seqGe(oldRight, this.rcvNxt)) {
       right = oldRight;
     }
@@ -1380,7 +1384,10 @@ export class TcpConnection {
   private notifyClosed(error: TcpError | null): void {
     if (this.closedNotified) return;
     this.closedNotified = true;
-    if (error !== null) this.error = error;
+    if (error !== null) {
+      this.error = error;
+      this.layer.traceError(this, error.code);
+    }
     this.pending |= N_CLOSE;
     this.layer.schedule(this);
   }

@@ -387,6 +387,12 @@ export class TcpLayer {
     }
   }
 
+  traceError(conn: TcpConnection, code: string): void {
+    this.host.count(`tcp-error-${code}`);
+    const tr = this.host.tracer;
+    if (tr.enabled) tr.emit({ type: 'error', t: this.clock.now(), stack: this.host.name, conn: conn.id, code });
+  }
+
   traceProbe(conn: TcpConnection, kind: 'keepalive' | 'zero-window', n: number, of: number): void {
     this.host.count(kind === 'keepalive' ? 'tcp-keepalive-probe' : 'tcp-zero-window-probe');
     const tr = this.host.tracer;

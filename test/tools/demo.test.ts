@@ -105,6 +105,16 @@ test('tcplab demo writes demo.pcap, demo.jsonl and demo.html; the trace reads ba
   for (const f of ['demo.pcap', 'demo.jsonl', 'demo.html']) t.true(existsSync(join(dir, f)), f);
   const pcap = readFileSync(join(dir, 'demo.pcap'));
   t.is(pcap.readUInt32LE(0), 0xa1b2c3d4);
+  const tcpdump = spawnSync('tcpdump', ['-nn', '-r', join(dir, 'demo.pcap')], { encoding: 'utf8' });
+  if (tcpdump.error === undefined) {
+    const lines = tcpdump.stdout.trim().split('\n');
+    // The client's capture: its SYN first, the SYN-ACK, and the retransmissions among the rest.
+    t.regex(lines[0], /^00:00:00\.000000 IP 10\.0\.0\.1\.\d+ > 10\.0\.0\.2\.80: Flags \[S\], seq \d+, win 65535, options \[mss 1460,sackOK,TS val \d+ ecr 0,nop,wscale \d+\], length 0$/);
+    t.regex(lines[1], /^00:00:00\.0400\d\d IP 10\.0\.0\.2\.80 > 10\.0\.0\.1\.\d+: Flags \[S\.\]/);
+    t.true(lines.length > 80);
+  } else {
+    t.log(`tcpdump not installed (${tcpdump.error.message}): demo.pcap checked by its header only`);
+  }
   const events = parseJsonl(readFileSync(join(dir, 'demo.jsonl'), 'utf8'));
   t.true(events.some((e) => e.type === 'retransmit'));
   t.true(readFileSync(join(dir, 'demo.html'), 'utf8').includes('<svg'));

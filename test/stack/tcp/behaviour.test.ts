@@ -441,3 +441,37 @@ test('user timeout: a peer that vanishes mid-transfer ends the connection with E
   const closedAfter = c.p.lab.now() - vanished;
   t.true(closedAfter >= 4900 && closedAfter <= 5100, `closed after ${closedAfter} ms`);
 });
+
+test('silly window syndrome: a reader draining 100 bytes at a time never makes the sender dribble small segments (RFC 9293 3.8.6.2)', (t) => {
+  const c = connected({ link: { delayMs: 5 }, configB: { tcp: { receiveBufferBytes: 16 * 1024 } } });
+  c.srv.reading = false;
+  const data = payload(200_000, 8);
+  sendAll(c.conn, data, c.cli);
+  c.p.lab.run(1000);
+  const t0 = c.p.lab.now();
+  // The slow reader: 100 bytes every 20 ms.
+  for (let i = 0; i < 1000 && !c.srv.ended; i++) {
+    let chunk: Uint8Array | null;
+    let n = 0;
+    while (n < 100 && (chunk = c.sconn.read(100 - n)) !== null) {
+      c.srv.received.push(chunk);
+      c.srv.bytes += chunk.length;
+      n += chunk.length;
+    }
+    c.p.lab.run(20);
+  }
+  c.srv.reading = true;
+  c.srv.drain(c.sconn);
+  c.p.lab.runUntilIdle();
+  t.is(sha256(c.srv.received), sha256([data]));
+  const late = after(segments(c.p.lab), t0);
+  const dataSegs = late.filter((s) => s.from === 'a' && s.len > 0);
+  // Sender side: nothing smaller than a full segment except the very last one.
+  t.true(dataSegs.length > 10);
+  t.deepEqual(dataSegs.slice(0, -1).filter((s) => s.len < 1448).map((s) => s.len), []);
+  // Receiver side: the window it offers grows by at least one MSS at a time, or not at all.
+  const edges = late.filter((s) => s.from === 'b' && s.flags.includes('.')).map((s) => (s.ack + s.win) >>> 0);
+  const growth = edges.slice(1).map((e, i) => (e - edges[i]) | 0).filter((g) => g > 0);
+  t.true(growth.length > 0);
+  t.deepEqual(growth.filter((g) => g < 1448), []);
+});
