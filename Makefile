@@ -1,5 +1,5 @@
 # tcplab: `make` builds, `make demo` runs the demo, `make test` runs every test.
-.PHONY: all build install typecheck test demo bench clean
+.PHONY: all build install native typecheck test demo bench clean
 
 all: build
 
@@ -9,7 +9,11 @@ node_modules/.installed: package.json package-lock.json
 
 install: node_modules/.installed
 
-build: install
+# The TUN/TAP addon; without a C compiler or Node's headers it warns and the interop tests skip.
+native: install
+	node tools/build-native.mjs --optional
+
+build: install native
 	node tools/build.mjs
 
 typecheck: install
@@ -25,4 +29,4 @@ bench: build
 	node --import ./tools/ts-loader.mjs tools/bench/run.ts
 
 clean:
-	rm -rf dist node_modules
+	rm -rf dist node_modules devices/native/build

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds the Linux TUN/TAP addon: devices/native/build/Release/tuntap.node.
 //
-//   node tools/build-native.mjs [--force] [--optional] [--verbose]
+//   node tools/build-native.mjs [--force] [--optional] [--verbose] [--cc]
 //
 // It uses node-gyp against the Node headers already on this machine, never
 // downloading anything: node-gyp is taken from (in order) $NODE_GYP, this
@@ -10,6 +10,8 @@
 // (/usr/include/node beside /usr/bin/node). If node-gyp cannot be found or
 // cannot configure, the one C file is compiled directly with cc (a Node-API
 // addon links against nothing; Node resolves its symbols at load time).
+//
+// --cc skips node-gyp and compiles directly.
 //
 // Up to date (the .node newer than its sources) means nothing to do, unless
 // --force. On anything but Linux it does nothing. With --optional, missing
@@ -29,6 +31,7 @@ const args = new Set(process.argv.slice(2));
 const force = args.has('--force');
 const optional = args.has('--optional');
 const verbose = args.has('--verbose');
+const directCc = args.has('--cc');
 
 function log(msg) {
   console.log(`build-native: ${msg}`);
@@ -146,8 +149,10 @@ function buildWithCc() {
 }
 
 let built = false;
-const gyp = findNodeGyp();
-if (gyp !== null) {
+const gyp = directCc ? null : findNodeGyp();
+if (directCc) {
+  log('--cc: compiling directly');
+} else if (gyp !== null) {
   const r = buildWithNodeGyp(gyp);
   if (r.ok) built = true;
   else if (r.step === 'build' && /error:/.test(r.output)) {

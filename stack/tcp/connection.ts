@@ -143,6 +143,9 @@ export class TcpConnection {
   private scoreboard: SackScoreboard | null = null;
   /** RFC 6675 HighRxt: the end of the last hole retransmitted in this recovery. */
   private highRxt = 0;
+  /** The first hole's retransmission: its sequence number and SND.MAX when it was sent. */
+  private headRtxSeq = 0;
+  private headRtxSndMax = 0;
   private readonly hole = { start: 0, end: 0 };
   /** Where the last out-of-order segment we received starts (its SACK block goes first, RFC 2018 4). */
   private lastOooSeq = 0;
@@ -622,6 +625,15 @@ export class TcpConnection {
         newlySacked += this.scoreboard.add(seg.sackBlocks[2 * i], seg.sackBlocks[2 * i + 1], this.sndUna, this.sndMax);
       }
     }
+    if (newlySacked > 0 && this.inRecovery && this.scoreboard !== null && this.headRtxSeq === this.sndUna
+      && seqGt(this.scoreboard.highest(this.sndUna), this.headRtxSndMax) && seqGt(this.highRxt, this.sndUna)) {
+      // Data sent after our retransmission of the first hole has arrived, but the hole
+      // has not: the retransmission was lost too (the idea of RACK, RFC 8985). Repair
+      // the holes again instead of waiting for the retransmission timer.
+      this.highRxt = this.sndUna;
+      this.headRtxSndMax = this.sndMax;
+      this.layer.countDrop('tcp-lost-retransmission', this);
+    }
     if (acked > 0) {
       this.ackAdvances(ack, acked, seg);
     } else if (acked === 0 && this.flightSize > 0 && (this.sackOk
@@ -659,9 +671,11 @@ export class TcpConnection {
         break;
       case 'CLOSING':
         if (finAcked) this.startTimeWait('ACK of FIN');
+        else this.output(); // data queued before our FIN may still be waiting for this window
         return false;
       case 'LAST-ACK':
         if (finAcked) this.enterClosed('ACK of FIN', null);
+        else this.output();
         return false;
       case 'TIME-WAIT':
         break;
@@ -738,6 +752,11 @@ export class TcpConnection {
       if (!this.sackOk) cc.onDupAckInRecovery(mss);
       return;
     }
+    if (this.dupAcks <= 2 && this.sendQueue.length > seqDiff(this.sndNxt, this.sndUna)) {
+      // Limited transmit (RFC 3042): each of the first two duplicate ACKs lets one new
+      // segment out beyond cwnd, so a small window still draws the third one.
+      this.sendData(seqDiff(this.sndNxt, this.sndUna) + mss);
+    }
     // With SACK, also when the peer holds DupThresh segments' worth above SND.UNA (RFC 6675 5, IsLost).
     const lost = this.dupAcks >= 3 || (this.scoreboard !== null && this.scoreboard.sacked >= 3 * mss);
     if (lost && seqGt(this.sndUna, this.recover)) {
@@ -748,6 +767,8 @@ export class TcpConnection {
       if (this.sackOk) cc.cwnd = cc.ssthresh; // RFC 6675 5 step 4: cwnd = ssthresh, the pipe does the rest
       this.layer.traceCwnd(this, 'fast retransmit');
       this.highRxt = this.sndUna;
+      this.headRtxSeq = this.sndUna;
+      this.headRtxSndMax = this.sndMax;
       this.retransmitAt(this.sndUna, this.dupAcks >= 3 ? 'third duplicate ACK' : 'SACKed data above a hole');
       if (this.sackOk) this.highRxt = seqAdd(this.sndUna, Math.min(mss, this.sendQueue.length));
       this.armRtx();
@@ -992,6 +1013,10 @@ export class TcpConnection {
       if (sb !== null && sb.nextHole(from, this.hole)) {
         const len = this.retransmitAt(this.hole.start, 'SACK hole', Math.min(mss, seqDiff(this.hole.end, this.hole.start)));
         if (len === 0) return;
+        if (this.hole.start === this.sndUna) {
+          this.headRtxSeq = this.sndUna;
+          this.headRtxSndMax = this.sndMax;
+        }
         this.highRxt = seqAdd(this.hole.start, len);
         continue;
       }

@@ -1360,7 +1360,7 @@ function stateTimeline(a: ConnAnalysis): string {
     for (let j = 0; j < st.length; j++) {
       const from = st[j][0];
       const until = j + 1 < st.length ? st[j + 1][0] : Infinity;
-      if (from > a.t1) break;
+      if (from > a.t1 + 0.001) break; // state times are rounded to the microsecond
       const xa = X(Math.max(from, a.t0));
       const xb = X(Math.min(until, a.t1));
       const name = st[j][1];
@@ -1390,7 +1390,7 @@ function stateTimeline(a: ConnAnalysis): string {
   const later: string[] = [];
   for (let i = 0; i < 2; i++) {
     const st = a.ladder.states[i];
-    const after = st.filter((e, j) => j > 0 && e[0] > a.t1);
+    const after = st.filter((e, j) => j > 0 && e[0] > a.t1 + 0.001);
     if (after.length > 0) {
       const before = st[st.length - after.length - 1];
       later.push(`${esc(a.ladder.names[i])} stays in ${esc(before[1])} beyond the right edge, then ${after.map((e) => `enters ${esc(e[1])} at ${formatDuration(e[0])}${e[2] !== '' ? ` (${esc(e[2])})` : ''}`).join(', ')}.`);

@@ -347,3 +347,22 @@ test('data arriving for a user-closed connection is answered with RST', (t) => {
   t.is(conn.error?.code, 'ECONNRESET');
   t.is(sconn.state, 'CLOSED');
 });
+
+test('shutdown after the peer FIN while data is still queued: LAST-ACK keeps sending until all of it is acknowledged', (t) => {
+  const p = pair({ link: { delayMs: 5 }, configB: { tcp: { receiveBufferBytes: 32 * 1024 } } });
+  const { cli, conn, srv, sconn } = established(p);
+  conn.shutdown(); // the client half-closes at once
+  p.lab.run(100);
+  t.is(sconn.state, 'CLOSE-WAIT');
+  // The server queues far more than one window, then closes its side.
+  cli.reading = true;
+  sconn.send(new Uint8Array(500_000).fill(3));
+  sconn.shutdown();
+  t.is(sconn.state, 'LAST-ACK');
+  p.lab.runUntilIdle();
+  t.is(cli.bytes, 500_000);
+  t.true(cli.ended);
+  t.is(sconn.state, 'CLOSED');
+  t.is(conn.state, 'CLOSED');
+  t.true(srv.closed);
+});
