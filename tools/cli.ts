@@ -2,6 +2,7 @@
 
 import { listScenarios, runDemo } from './demo';
 import { reportCommand } from './report/cli';
+import { connect, serve } from './serve';
 
 const USAGE = `usage: tcplab <command>
 
@@ -14,6 +15,11 @@ commands:
       list the built-in scenarios
   report TRACE.jsonl [-o OUT.html]
       render a trace as one self-contained HTML page (ladder diagram, states, plots)
+  serve --tun|--tap [--for SECONDS]
+      (root) tcplab on a TUN/TAP device in a fresh network namespace, with an echo server
+      (port 7) and an HTTP server (port 80); prints the commands that reach them
+  connect --tun|--tap
+      (root) the reverse: tcplab fetches a page from a kernel HTTP server in the namespace
   help
 `;
 
@@ -68,6 +74,30 @@ function main(argv: string[]): number {
       return demo(args);
     case 'report':
       return reportCommand(args);
+    case 'serve':
+    case 'connect': {
+      const kind = args.includes('--tap') ? 'tap' : args.includes('--tun') ? 'tun' : null;
+      if (kind === null) {
+        process.stderr.write(`tcplab ${cmd}: say --tun or --tap\n`);
+        return 2;
+      }
+      const print = (l: string): void => { process.stdout.write(l + '\n'); };
+      try {
+        if (cmd === 'serve') {
+          const forText = option(args, '--for');
+          serve(kind, print, forText === undefined ? undefined : Number(forText));
+        } else {
+          connect(kind, print).then((code) => { process.exitCode = code; }, (err: Error) => {
+            process.stderr.write(`tcplab connect: ${err.message}\n`);
+            process.exitCode = 1;
+          });
+        }
+      } catch (err) {
+        process.stderr.write(`tcplab ${cmd}: ${(err as Error).message}\n`);
+        return 1;
+      }
+      return 0;
+    }
     case undefined:
     case 'help':
     case '--help':
@@ -80,4 +110,5 @@ function main(argv: string[]): number {
   }
 }
 
-process.exitCode = main(process.argv.slice(2));
+const code = main(process.argv.slice(2));
+if (code !== 0) process.exitCode = code;
