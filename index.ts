@@ -14,3 +14,4 @@ export { Link, type LinkOptions } from './devices/link';
 export { FaultInjector, type FaultOptions } from './devices/fault';
 export { Lab, type LabOptions, type FrameRecord } from './tools/lab/lab';
 export { formatIpv4, parseIpv4Address, parseCidr } from './stack/wire/ipv4';
+export { createNet, runSettled, type Net } from './net-api/index';

@@ -1437,10 +1437,12 @@ export class TcpConnection {
   /** Attach the user's handler; notifications that waited for it are delivered by the layer. */
   attach(handler: TcpHandler): void {
     this.handler = handler;
-    if (this.pending !== 0) this.layer.schedule(this);
-    if (this.receiveQueue.length > 0) {
-      this.pending |= N_READABLE;
+    if (this.receiveQueue.length > 0) this.pending |= N_READABLE;
+    if (this.pending !== 0) {
+      // What waited for a handler (data, the peer's FIN, a reset) is delivered soon,
+      // not at the next unrelated stack activity.
       this.layer.schedule(this);
+      this.layer.afterUserCall(this);
     }
   }
 }

@@ -274,7 +274,8 @@ export class TcpLayer {
   /** Path MSS toward `remote`: the route's MTU less the IP and TCP headers. */
   mssFor(remote: number): number {
     const r = this.host.routeTo(remote);
-    return Math.max((r === null ? 576 : r.mtu) - 40, 64);
+    // An IPv4 datagram is at most 65535 bytes: on a 64 KiB-MTU loopback the MSS is 65495, as Linux's lo.
+    return Math.max(Math.min(r === null ? 576 : r.mtu, 65535) - 40, 64);
   }
 
   formatAddress(a: number): string {

@@ -9,6 +9,7 @@ import { IcmpMessage, parseIcmp, ICMP_DEST_UNREACHABLE, ICMP_ECHO_REQUEST, write
 import { TcpSegment, writeTcpHeader, setTcpChecksum, TCP_SYN } from '../../../stack/wire/tcp';
 import { Lab } from '../../../tools/lab/lab';
 import type { EchoReply } from '../../../stack/ip/ipv4';
+import { LoopbackDevice } from '../../../devices/loopback';
 
 interface Sent {
   t: number;
@@ -265,4 +266,18 @@ test('on an established connection ICMP unreachable is a soft error, named when 
   t.is(conn.state, 'ESTABLISHED');
   p.lab.runUntilIdle();
   t.deepEqual(errors, ['EHOSTUNREACH']);
+});
+
+test('on a 64 KiB-MTU loopback the MSS is 65495 (an IPv4 datagram holds at most 65535 bytes), and a large transfer completes', (t) => {
+  const lab = new Lab({ seed: 1 });
+  const a = lab.host('a');
+  const lo = new LoopbackDevice(lab.clock, { mtu: 65536 });
+  a.addInterface(lo, { address: '127.0.0.1/8' });
+  let got = 0;
+  a.tcp.listen({ port: 9 }, { onConnection(c) { c.attach({ onReadable(c) { let x; while ((x = c.read()) !== null) got += x.length; } }); } });
+  const conn = a.tcp.connect({ remoteAddress: ip('127.0.0.1'), remotePort: 9 }, { onConnect(c) { c.send(new Uint8Array(1_000_000)); } });
+  lab.runUntilIdle();
+  t.is(conn.sndMss, 65495);
+  t.is(got, 1_000_000);
+  t.is(a.counter('ipv4-bad-total-length'), 0);
 });

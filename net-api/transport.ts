@@ -1,0 +1,185 @@
+// What a Socket sits on: a tcplab TcpConnection, or a kernel UNIX domain
+// socket (Node's own net.Socket) for local paths. Both look the same to the
+// Socket: send/read/shutdown/close and five notifications.
+
+import * as realNet from 'node:net';
+import type { TcpConnection } from '../stack/tcp/connection';
+import type { TcpError } from '../stack/tcp/errors';
+import { formatIpv4, type AddressInfo } from './common';
+
+export interface TransportEvents {
+  connect(): void;
+  readable(): void;
+  writable(): void;
+  /** The peer finished sending; everything it sent is readable. */
+  end(): void;
+  /** Finished, with the error that ended it (a TcpError for TCP, a Node error for UNIX sockets). */
+  close(err: Error | null): void;
+}
+
+export interface Transport {
+  readonly kind: 'tcp' | 'unix';
+  /** Takes what fits, returns how many bytes; `writable` fires when more fits. May throw (EPIPE). */
+  send(data: Uint8Array): number;
+  read(): Uint8Array | null;
+  readonly readableLength: number;
+  /** Bytes handed over and not yet acknowledged by the peer (TCP) or not yet written (UNIX). */
+  readonly unsent: number;
+  shutdown(): void;
+  /** Full close: FIN, or RST when unread data is left (as Linux close()). */
+  close(): void;
+  abort(): void;
+  setNoDelay(noDelay: boolean): void;
+  setKeepAlive(enable: boolean, idleMs?: number, intervalMs?: number, probes?: number): void;
+  local(): AddressInfo | string | null;
+  remote(): AddressInfo | string | null;
+  /** The transport keeps the event loop alive by itself (a kernel handle). */
+  readonly ownsLoopRef: boolean;
+  ref(): void;
+  unref(): void;
+}
+
+export class TcpTransport implements Transport {
+  readonly kind = 'tcp';
+  readonly ownsLoopRef = false;
+
+  constructor(readonly conn: TcpConnection) {}
+
+  /** Attach the notifications to the connection (pending ones are delivered then). */
+  attach(ev: TransportEvents): void {
+    this.conn.attach({
+      onConnect: () => ev.connect(),
+      onReadable: () => ev.readable(),
+      onWritable: () => ev.writable(),
+      onEnd: () => ev.end(),
+      onClose: (_c, err: TcpError | null) => ev.close(err),
+    });
+  }
+
+  send(data: Uint8Array): number {
+    return this.conn.send(data);
+  }
+
+  read(): Uint8Array | null {
+    return this.conn.read();
+  }
+
+  get readableLength(): number {
+    return this.conn.readableLength;
+  }
+
+  get unsent(): number {
+    return this.conn.sendQueue.length;
+  }
+
+  shutdown(): void {
+    this.conn.shutdown();
+  }
+
+  close(): void {
+    this.conn.close();
+  }
+
+  abort(): void {
+    this.conn.abort();
+  }
+
+  setNoDelay(noDelay: boolean): void {
+    this.conn.setNoDelay(noDelay);
+  }
+
+  setKeepAlive(enable: boolean, idleMs?: number, intervalMs?: number, probes?: number): void {
+    this.conn.setKeepAlive(enable, idleMs, intervalMs, probes);
+  }
+
+  local(): AddressInfo {
+    return { address: formatIpv4(this.conn.localAddr), family: 'IPv4', port: this.conn.localPort };
+  }
+
+  remote(): AddressInfo {
+    return { address: formatIpv4(this.conn.remoteAddr), family: 'IPv4', port: this.conn.remotePort };
+  }
+
+  ref(): void {}
+  unref(): void {}
+}
+
+/** A kernel UNIX domain socket, read in paused mode so flow control stays with our Socket. */
+export class UnixTransport implements Transport {
+  readonly kind = 'unix';
+  readonly ownsLoopRef = true;
+  private error: Error | null = null;
+  private blocked = false;
+
+  constructor(readonly sock: realNet.Socket, private readonly path: string) {}
+
+  attach(ev: TransportEvents): void {
+    const s = this.sock;
+    s.on('connect', () => ev.connect());
+    s.on('readable', () => ev.readable());
+    s.on('drain', () => {
+      this.blocked = false;
+      ev.writable();
+    });
+    s.on('end', () => ev.end());
+    s.on('error', (e) => {
+      this.error = e;
+    });
+    s.on('close', () => ev.close(this.error));
+  }
+
+  send(data: Uint8Array): number {
+    if (this.sock.destroyed || this.sock.writableEnded) {
+      const e = new Error('write EPIPE');
+      Object.assign(e, { errno: -32, code: 'EPIPE', syscall: 'write' });
+      throw e;
+    }
+    if (this.blocked) return 0;
+    if (!this.sock.write(data)) this.blocked = true;
+    return data.length;
+  }
+
+  read(): Uint8Array | null {
+    // Always call read(): at EOF that is what makes the kernel socket emit 'end'.
+    return this.sock.read() as Buffer | null;
+  }
+
+  get readableLength(): number {
+    return this.sock.readableLength;
+  }
+
+  get unsent(): number {
+    return this.sock.writableLength;
+  }
+
+  shutdown(): void {
+    this.sock.end();
+  }
+
+  close(): void {
+    this.sock.destroy();
+  }
+
+  abort(): void {
+    this.sock.destroy();
+  }
+
+  setNoDelay(): void {}
+  setKeepAlive(): void {}
+
+  local(): string {
+    return this.path;
+  }
+
+  remote(): string {
+    return this.path;
+  }
+
+  ref(): void {
+    this.sock.ref();
+  }
+
+  unref(): void {
+    this.sock.unref();
+  }
+}
