@@ -8,6 +8,7 @@ import { Stack } from '../../stack/stack';
 import { VirtualClock } from '../../stack/clock';
 import { SeededRandom } from '../../stack/random';
 import { LoopbackDevice } from '../../devices/loopback';
+import { Link } from '../../devices/link';
 import { createNet, runSettled } from '../../net-api/index';
 
 async function pair(net = freshNet(), serverOpts: object = {}): Promise<{ net: ReturnType<typeof freshNet>; server: any; client: any; peer: any }> {
@@ -513,4 +514,22 @@ test('simulation: the same API on a VirtualClock stack runs with the lab clock',
   await runSettled(clock, 10_000);
   t.deepEqual(log, ['sim', 'close']);
   t.false(server.listening);
+});
+
+test('socket.connect: EHOSTUNREACH when the next hop never answers ARP (virtual time)', async (t) => {
+  const clock = new VirtualClock();
+  const stack = new Stack({ name: 'sim', clock, random: new SeededRandom(4) });
+  // An Ethernet link whose other end has no host on it: ARP for 10.0.0.2 goes unanswered.
+  const link = new Link(clock, new SeededRandom(5), { linkType: 'ethernet' });
+  stack.addInterface(link.a, { address: '10.0.0.1/24' });
+  const net = createNet(stack);
+  const s = net.connect(80, '10.0.0.2');
+  const log = record(s, ['connect', 'error', 'close']);
+  let err: any;
+  s.on('error', (e) => (err = e));
+  await runSettled(clock, 60_000);
+  t.deepEqual(log, ['error:EHOSTUNREACH', 'close:true']);
+  t.is(err.message, 'connect EHOSTUNREACH 10.0.0.2:80');
+  t.like(err, { errno: -113, syscall: 'connect', address: '10.0.0.2', port: 80 });
+  t.is(clock.now(), 3000); // three ARP requests, one second apart
 });
