@@ -44,6 +44,7 @@ export function interop(title: string, fn: ImplementationFn<[]>): void {
     announced = true;
     console.log(`interop tests skipped: ${interopReason}`);
   }
+  // Not root, or no /dev/net/tun: the reason was printed once above; ava lists these as skipped.
   test.skip(title, fn);
 }
 

@@ -387,7 +387,7 @@ test('socket.pause() / socket.resume(): a paused socket closes the TCP window', 
   t.true(peer.connection.sendQueue.length > total / 2);
   client.resume();
   await until(() => got === total);
-  t.pass();
+  t.is(got, total);
   client.destroy();
   server.close();
 });
