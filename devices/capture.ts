@@ -19,6 +19,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Clock } from '../stack/clock';
 import type { Device, FrameReceiver, LinkType } from '../stack/device';
+import { WrapperDevice } from './wrapper';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
 export type CaptureDirection = 'in' | 'out';
@@ -395,7 +396,7 @@ export interface CaptureOptions {
  * of the device it wraps: `stack.addInterface(new CaptureDevice(link.a,
  * clock), {...})`, then `start()` / `stop()` at any time.
  */
-export class CaptureDevice implements Device {
+export class CaptureDevice extends WrapperDevice {
   readonly format: CaptureFormat;
   readonly snaplen: number;
   private readonly options: CaptureOptions;
@@ -406,10 +407,11 @@ export class CaptureDevice implements Device {
   private closed = false;
 
   constructor(
-    readonly inner: Device,
+    inner: Device,
     private readonly clock: Clock,
     options: CaptureOptions = {},
   ) {
+    super(inner);
     this.options = { ...options };
     this.format = options.format ?? 'pcap';
     if (this.format !== 'pcap' && this.format !== 'pcapng') throw new RangeError(`unknown capture format '${String(this.format)}'`);
@@ -417,18 +419,6 @@ export class CaptureDevice implements Device {
     inner.attach((frames) => this.receive(frames));
   }
 
-  get name(): string {
-    return this.inner.name;
-  }
-  get linkType(): LinkType {
-    return this.inner.linkType;
-  }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): Uint8Array | null {
-    return this.inner.mac;
-  }
 
   /** True between start() and stop(). */
   get capturing(): boolean {

@@ -5,7 +5,8 @@
 // pass through inside the same send() or receive call, in the same batch.
 
 import type { Clock } from '../stack/clock';
-import type { Device, FrameReceiver, LinkType } from '../stack/device';
+import { WrapperDevice } from './wrapper';
+import type { Device, FrameReceiver } from '../stack/device';
 import type { RandomSource } from '../stack/random';
 import {
   addListener,
@@ -48,7 +49,7 @@ function directionPatch(options: FaultOptions, side: FaultDirection): Partial<Im
   return patch;
 }
 
-export class FaultInjector implements Device {
+export class FaultInjector extends WrapperDevice {
   readonly stats: { readonly tx: PathStats; readonly rx: PathStats };
 
   private readonly tx: ImpairedPath<FaultDirection>;
@@ -57,11 +58,12 @@ export class FaultInjector implements Device {
   private closed = false;
 
   constructor(
-    readonly inner: Device,
+    inner: Device,
     clock: Clock,
     random: RandomSource,
     options: FaultOptions = {},
   ) {
+    super(inner);
     const headerBytes = inner.linkType === 'ethernet' ? ETHERNET_HEADER_BYTES : 0;
     this.tx = new ImpairedPath<FaultDirection>({
       clock,
@@ -84,19 +86,6 @@ export class FaultInjector implements Device {
     this.tx.receiver = (frames) => inner.send(frames);
     this.stats = { tx: this.tx.stats, rx: this.rx.stats };
     inner.attach((frames) => this.rx.offer(frames));
-  }
-
-  get name(): string {
-    return this.inner.name;
-  }
-  get linkType(): LinkType {
-    return this.inner.linkType;
-  }
-  get mtu(): number {
-    return this.inner.mtu;
-  }
-  get mac(): Uint8Array | null {
-    return this.inner.mac;
   }
 
   /** The current impairments of each direction (snapshots). */
