@@ -88,6 +88,11 @@ export class FaultInjector extends WrapperDevice {
     inner.attach((frames) => this.rx.offer(frames));
   }
 
+  /** It may corrupt frames, so checksums are always needed behind it. */
+  override get checksumOffload(): boolean {
+    return false;
+  }
+
   /** The current impairments of each direction (snapshots). */
   get options(): { tx: Readonly<ImpairmentOptions>; rx: Readonly<ImpairmentOptions> } {
     return { tx: this.tx.options, rx: this.rx.options };

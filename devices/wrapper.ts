@@ -19,6 +19,10 @@ export abstract class WrapperDevice implements Device {
   get mac(): Uint8Array | null {
     return this.inner.mac;
   }
+  /** As the inner device; a wrapper that may damage frames says false. */
+  get checksumOffload(): boolean {
+    return this.inner.checksumOffload === true;
+  }
 
   abstract attach(receiver: FrameReceiver): void;
   abstract send(frames: readonly Uint8Array[]): void;

@@ -14,6 +14,12 @@ export interface Device {
   readonly mtu: number;
   /** The hardware address for 'ethernet' devices, else null. */
   readonly mac: Uint8Array | null;
+  /**
+   * True when frames cannot be damaged on their way (a loopback): the stack then
+   * neither computes nor verifies TCP checksums on this device, as Linux does on lo
+   * (the checksum field carries only the pseudo-header sum, CHECKSUM_PARTIAL).
+   */
+  readonly checksumOffload?: boolean;
   /** Set where received frames go. One receiver per device; a later call replaces it. */
   attach(receiver: FrameReceiver): void;
   /**

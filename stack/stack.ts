@@ -71,11 +71,12 @@ export class Stack {
       formatAddress: formatIpv4,
       routeTo: (dst) => self.ip.routeTo(dst),
       isLocalAddress: (a) => self.ip.isLocalAddress(a),
+      checksumOffloadTo: (dst) => self.ip.checksumOffloadTo(dst),
       allocFrame: (n) => self.frames.alloc(n),
       sendIp: (frame, len, proto, src, dst) => self.ip.send(frame, len, proto, src, dst),
       soon: () => self.soon(),
     }, this.config.tcp);
-    this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst) => this.tcp.input(p, off, len, src, dst),
+    this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst, verify) => this.tcp.input(p, off, len, src, dst, verify),
       (type, code, original) => this.tcp.icmpError(type, code, original));
     this.ip.afterSelfDelivery = () => this.afterWork();
     this.soonTimer = this.clock.createTimer(() => this.afterWork());

@@ -9,6 +9,8 @@ export class Interface {
   /** Frames queued for the next flush. */
   readonly out: Uint8Array[] = [];
   readonly netmask: number;
+  /** The device cannot damage frames: TCP checksums are neither computed nor verified (Linux lo). */
+  readonly checksumOffload: boolean;
   /** The neighbour cache, for Ethernet interfaces. */
   arp: ArpCache | null = null;
 
@@ -20,6 +22,7 @@ export class Interface {
     readonly mtu: number,
   ) {
     this.netmask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+    this.checksumOffload = device.checksumOffload === true;
   }
 
   /** The subnet's directed broadcast address. */

@@ -26,7 +26,7 @@ export interface EchoReply {
 }
 
 /** A transport protocol's input: the packet and where its payload lies. */
-export type TransportInput = (packet: Uint8Array, offset: number, length: number, src: number, dst: number) => void;
+export type TransportInput = (packet: Uint8Array, offset: number, length: number, src: number, dst: number, verifyChecksum: boolean) => void;
 
 /** An ICMP error about a packet we sent, for the transport that sent it. */
 export type IcmpErrorInput = (type: number, code: number, original: Uint8Array, offset: number, length: number) => void;
@@ -98,6 +98,16 @@ export class Ipv4Layer {
     return null;
   }
 
+  /** Whether packets to `dst` leave through a device that needs no checksums (a loopback). */
+  checksumOffloadTo(dst: number): boolean {
+    if (this.localInterface(dst) !== null) {
+      const lo = this.interfaces.find((i) => i.isLoopback && i.up);
+      return lo !== undefined && lo.checksumOffload;
+    }
+    const r = this.routes.lookup(dst);
+    return r !== null && r.iface.checksumOffload;
+  }
+
   /** Source address and MTU toward `dst`, or null without a route. */
   routeTo(dst: number): { src: number; mtu: number } | null {
     const local = this.localInterface(dst);
@@ -144,7 +154,7 @@ export class Ipv4Layer {
     const protocol = h.protocol;
     const transport = this.protocols.get(protocol);
     if (transport !== undefined) {
-      transport(packet, h.payloadOffset, h.payloadLength, src, h.dst);
+      transport(packet, h.payloadOffset, h.payloadLength, src, h.dst, !iface.checksumOffload);
       return;
     }
     if (protocol === IPPROTO_ICMP) {

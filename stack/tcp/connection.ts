@@ -198,6 +198,8 @@ export class TcpConnection {
   error: TcpError | null = null;
   private closedNotified = false;
   private idString: string | null = null;
+  /** Our segments leave through a loopback: no TCP checksum to compute (set once, from the route). */
+  checksumOffload = false;
   /** Per-connection copy of the TCP tunables, made on first change (copy on write). */
   private ownConfig: TcpConfig | null = null;
 
@@ -212,6 +214,7 @@ export class TcpConnection {
     this.active = active;
     const c = layer.config;
     this.rto = new RtoEstimator(c.initialRtoMs, c.minRtoMs, c.maxRtoMs);
+    this.checksumOffload = layer.host.checksumOffloadTo(remoteAddr);
     this.timer = layer.clock.createTimer(() => this.onTimer());
   }
 

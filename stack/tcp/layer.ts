@@ -15,6 +15,7 @@ import { IsnGenerator } from './isn';
 import { EphemeralPorts } from './ports';
 import { TcpListener, type TcpListenerHandler } from './listener';
 import { seqAdd } from './seq';
+import { checksumFoldSum, pseudoHeaderSum } from '../wire/checksum';
 
 /** What TCP needs from the stack around it. */
 export interface TcpHost {
@@ -28,6 +29,8 @@ export interface TcpHost {
   /** The source address and path MTU toward `dst`, or null without a route. */
   routeTo(dst: number): { src: number; mtu: number } | null;
   isLocalAddress(addr: number): boolean;
+  /** Packets to `dst` leave through a device that needs no TCP checksum (a loopback). */
+  checksumOffloadTo(dst: number): boolean;
   /** Offset in a frame where the IP header starts (room for a link header before it). */
   readonly headroom: number;
   allocFrame(length: number): Uint8Array;
@@ -127,9 +130,9 @@ export class TcpLayer {
   // ---------------------------------------------------------------- input
 
   /** A TCP segment in an IPv4 packet addressed to us. */
-  input(packet: Uint8Array, offset: number, length: number, src: number, dst: number): void {
+  input(packet: Uint8Array, offset: number, length: number, src: number, dst: number, verifyChecksum = true): void {
     const seg = this.inSegment;
-    const reason = parseTcp(packet, offset, length, src, dst, seg, true);
+    const reason = parseTcp(packet, offset, length, src, dst, seg, verifyChecksum);
     if (reason !== null) {
       this.countDrop(reason);
       return;
@@ -189,7 +192,7 @@ export class TcpLayer {
     }
     out.window = 0;
     this.resetsSent++;
-    this.build(out, dst, src, null, 0, 0, undefined);
+    this.build(out, dst, src, null, 0, 0, undefined, this.host.checksumOffloadTo(src));
   }
 
   private findListener(addr: number, port: number): TcpListener | null {
@@ -251,11 +254,11 @@ export class TcpLayer {
   /** Called by a connection with its segment in `outSegment`; payload comes from its send queue. */
   transmit(conn: TcpConnection, seg: TcpSegment, queueOffset: number, len: number): void {
     if (seg.flags & TCP_RST) this.resetsSent++;
-    this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn);
+    this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn, conn.checksumOffload);
   }
 
   private build(seg: TcpSegment, src: number, dst: number, payloadFrom: TcpConnection | null,
-    queueOffset: number, len: number, conn: TcpConnection | undefined): void {
+    queueOffset: number, len: number, conn: TcpConnection | undefined, offload: boolean): void {
     const host = this.host;
     const headerLength = 20 + tcpOptionsLength(seg);
     seg.headerLength = headerLength;
@@ -264,7 +267,14 @@ export class TcpLayer {
     const tcpOffset = host.headroom + IP_HEADER;
     writeTcpHeader(frame, tcpOffset, seg);
     if (len > 0 && payloadFrom !== null) payloadFrom.sendQueue.copy(queueOffset, len, frame, tcpOffset + headerLength);
-    setTcpChecksum(frame, tcpOffset, tcpLength, src, dst);
+    if (offload) {
+      // CHECKSUM_PARTIAL as Linux leaves it on lo: only the pseudo-header sum.
+      const partial = checksumFoldSum(pseudoHeaderSum(src, dst, IPPROTO_TCP, tcpLength));
+      frame[tcpOffset + 16] = partial >>> 8;
+      frame[tcpOffset + 17] = partial;
+    } else {
+      setTcpChecksum(frame, tcpOffset, tcpLength, src, dst);
+    }
     seg.payloadLength = len;
     this.segmentsOut++;
     if (host.tracer.enabled) this.traceSegment('out', src, dst, seg, conn);
