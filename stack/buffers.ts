@@ -4,16 +4,24 @@
 
 const SLAB_SIZE = 256 * 1024;
 
+/**
+ * Memory for frames, not zero-filled: every writer (IPv4, TCP, ICMP, ARP, Ethernet)
+ * writes every byte of the frame it builds. Under Node the frames are Buffers, so
+ * the payload slices handed to net-api need no wrapping.
+ */
+const uninitialized: (n: number) => Uint8Array =
+  typeof Buffer === 'function' ? (n) => Buffer.allocUnsafeSlow(n) : (n) => new Uint8Array(n);
+
 export class FrameAllocator {
-  private slab = new Uint8Array(SLAB_SIZE);
+  private slab = uninitialized(SLAB_SIZE);
   private used = 0;
 
   alloc(length: number): Uint8Array {
-    if (length > SLAB_SIZE / 4) return new Uint8Array(length);
+    if (length > SLAB_SIZE / 4) return uninitialized(length);
     // Keep frames 8-byte aligned so word-wise checksum reads stay aligned.
     const size = (length + 7) & ~7;
     if (this.used + size > SLAB_SIZE) {
-      this.slab = new Uint8Array(SLAB_SIZE);
+      this.slab = uninitialized(SLAB_SIZE);
       this.used = 0;
     }
     const frame = this.slab.subarray(this.used, this.used + length);

@@ -116,7 +116,7 @@ test('a packet for an unknown protocol gets ICMP protocol unreachable quoting it
   t.is(parseIcmp(back[0].bytes, back[0].h.payloadOffset, back[0].h.payloadLength, m), null);
   t.is(m.type, ICMP_DEST_UNREACHABLE);
   t.is(m.code, 2);
-  t.deepEqual(back[0].bytes.subarray(m.originalOffset, m.originalOffset + 28), pkt.subarray(0, 28));
+  t.deepEqual(Uint8Array.from(back[0].bytes.subarray(m.originalOffset, m.originalOffset + 28)), pkt.subarray(0, 28));
 });
 
 test('packets for another host are dropped (a host does not forward) and counted', (t) => {
