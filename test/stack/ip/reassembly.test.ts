@@ -4,21 +4,11 @@ import { fragmentIpv4 } from '../../../stack/ip/fragment';
 import { IPPROTO_UDP, Ipv4Header, parseIpv4, writeIpv4Header } from '../../../stack/wire/ipv4';
 import { checksumValid, pseudoHeaderSum } from '../../../stack/wire/checksum';
 import { FRAGMENT_1, FRAGMENT_2, FRAGMENT_3, ICMP_PORT_UNREACHABLE_576 } from '../wire/linux-captures';
+import { rng } from '../../helpers/rng';
 
 const A = 0x0a000001;
 const B = 0x0a000002;
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 function datagram(payloadLength: number, id: number, next: () => number, src = A): Uint8Array {
   const b = new Uint8Array(20 + payloadLength);

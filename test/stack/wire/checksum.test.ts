@@ -4,6 +4,7 @@ import {
 } from '../../../stack/wire/checksum';
 import * as captures from './linux-captures';
 import { hex } from './linux-captures';
+import { rng } from '../../helpers/rng';
 
 /** Byte-at-a-time reference: 16-bit big-endian words, odd byte padded on the right, folded at once. */
 function referenceSum(buf: Uint8Array, offset: number, length: number): number {
@@ -13,17 +14,6 @@ function referenceSum(buf: Uint8Array, offset: number, length: number): number {
   return sum;
 }
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 function randomBytes(n: number, next: () => number): Uint8Array {
   const b = new Uint8Array(n);

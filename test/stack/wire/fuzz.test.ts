@@ -11,18 +11,8 @@ import { fragmentIpv4 } from '../../../stack/ip/fragment';
 import { Reassembler } from '../../../stack/ip/reassembly';
 import * as captures from './linux-captures';
 import { hex } from './linux-captures';
+import { rng } from '../../helpers/rng';
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0 || 1;
-  return () => {
-    s ^= s << 13;
-    s >>>= 0;
-    s ^= s >>> 17;
-    s ^= s << 5;
-    s >>>= 0;
-    return s;
-  };
-}
 
 const seeds: Uint8Array[] = [
   ...Object.values(captures).flatMap((c) => (typeof c === 'function' ? [] : [c.bytes])),
