@@ -12,24 +12,9 @@ import type { StackConfigInput } from '../stack/config';
 import type { TraceEvent } from '../stack/trace';
 import type { TcpConnection, TcpHandler } from '../stack/tcp/connection';
 import { parseIpv4Address, formatIpv4 } from '../stack/wire/ipv4';
-import type { Device, FrameReceiver } from '../stack/device';
-import { WrapperDevice } from '../devices/wrapper';
+import type { Device } from '../stack/device';
+import { FilterDevice } from '../devices/filter';
 
-/** Passes on only the frames `keep` accepts, on their way out. */
-class FilterDevice extends WrapperDevice {
-  constructor(inner: Device, private readonly keep: (frame: Uint8Array) => boolean) {
-    super(inner);
-  }
-  attach(receiver: FrameReceiver): void {
-    this.inner.attach(receiver);
-  }
-  send(frames: readonly Uint8Array[]): void {
-    this.inner.send(frames.filter(this.keep));
-  }
-  close(): void {
-    this.inner.close();
-  }
-}
 import { Ipv4Header, parseIpv4 } from '../stack/wire/ipv4';
 import { TcpSegment, parseTcp } from '../stack/wire/tcp';
 import { flagString } from './format';
@@ -318,7 +303,8 @@ export function runScenario(s: Scenario, opts: {
   // Scripted losses sit between the capture and the link: the capture sees the frame leave.
   const drops = new Set(s.dropClientSegments ?? []);
   let dataSegments = 0;
-  const toLink: Device = drops.size === 0 ? link.a : new FilterDevice(link.a, (f) => {
+  const toLink: Device = drops.size === 0 ? link.a : new FilterDevice(link.a, (f, direction) => {
+    if (direction === 'rx') return true;
     if (parseIpv4(f, h, false) !== null || parseTcp(f, h.payloadOffset, h.payloadLength, h.src, h.dst, seg, false) !== null) return true;
     if (seg.payloadLength === 0 || !drops.has(++dataSegments)) return true;
     lost(lab.now(), true, f, 'lost');

@@ -19,7 +19,8 @@ export class Interface {
     readonly device: Device,
     readonly address: number,
     readonly prefixLength: number,
-    readonly mtu: number,
+    /** Settable while running, as `ip link set dev X mtu N`: connections take the new size when their segments no longer fit. */
+    public mtu: number,
   ) {
     this.netmask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
     this.checksumOffload = device.checksumOffload === true;

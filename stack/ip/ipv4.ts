@@ -42,6 +42,13 @@ export interface Ipv4Host {
   queued(): void;
 }
 
+/**
+ * Why a packet we originate could not leave, for the transport that sent it
+ * (as the errno Linux's ip_queue_xmit returns): too large for the interface
+ * with DF set, or no route. null when the packet was queued.
+ */
+export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | null;
+
 const ICMP_PORT_UNREACHABLE = 3;
 const ICMP_PROTOCOL_UNREACHABLE = 2;
 
@@ -223,9 +230,10 @@ export class Ipv4Layer {
 
   /**
    * Send a packet whose transport part is already at headroom+20 in `frame`:
-   * route it, write the IPv4 header, fragment if needed, queue it.
+   * route it, write the IPv4 header, fragment if needed, queue it. A packet
+   * that cannot leave is counted and reported to the caller, never lost silently.
    */
-  send(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number, dontFragment = protocol === IPPROTO_TCP): void {
+  send(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number, dontFragment = protocol === IPPROTO_TCP): SendError {
     const hr = this.host.headroom;
     writeIpv4Header(frame, hr, ipLength, this.nextId, dontFragment, this.config.defaultTtl, protocol, src, dst);
     this.nextId = (this.nextId + 1) & 0xffff;
@@ -236,18 +244,19 @@ export class Ipv4Layer {
       // To ourselves: through the loopback interface when there is one (so captures see it), as Linux routes via lo.
       const lo = this.interfaces.find((i) => i.isLoopback && i.up);
       if (lo !== undefined) {
+        if (ipLength > lo.mtu && dontFragment) return this.tooBig();
         lo.out.push(packet);
         this.host.queued();
-        return;
+        return null;
       }
       this.selfQueue.push(packet);
       if (!this.selfTimer.armed) this.selfTimer.start(0);
-      return;
+      return null;
     }
     const r = this.routes.lookup(dst);
     if (r === null || !r.iface.up) {
       this.drop('ipv4-no-route');
-      return;
+      return 'EHOSTUNREACH';
     }
     const iface = r.iface;
     const arp = iface.arp;
@@ -255,10 +264,11 @@ export class Ipv4Layer {
     const nextHop = r.gateway !== 0 ? r.gateway : dst;
     const broadcast = dst === 0xffffffff || (iface.prefixLength < 31 && dst === iface.broadcast);
     if (ipLength > iface.mtu) {
+      if (dontFragment) return this.tooBig();
       const pieces = fragmentIpv4(packet, iface.mtu);
       if (typeof pieces === 'string') {
         this.drop(pieces);
-        return;
+        return 'EMSGSIZE';
       }
       for (const p of pieces) {
         if (arp === null) iface.out.push(p);
@@ -273,6 +283,13 @@ export class Ipv4Layer {
       arp.send(nextHop, frame, hr, ipLength);
     }
     this.host.queued();
+    return null;
+  }
+
+  /** Our own packet is larger than the interface's MTU and may not be fragmented (Linux ip_fragment: EMSGSIZE). */
+  private tooBig(): SendError {
+    this.drop('ipv4-needs-fragmentation-df');
+    return 'EMSGSIZE';
   }
 
   /**

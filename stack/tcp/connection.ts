@@ -20,6 +20,7 @@ import { SackScoreboard } from './sack';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq';
 import type { TcpLayer } from './layer';
 import type { TcpListener } from './listener';
+import type { SendError } from '../ip/ipv4';
 
 export type TcpState =
   | 'CLOSED'
@@ -76,6 +77,9 @@ const PAWS_IDLE_MS = 24 * 24 * 3600 * 1000;
 
 /** Bytes of the timestamps option on a non-SYN segment (NOP, NOP, TS). */
 const TS_OPTION_BYTES = 12;
+/** The SACK option on a segment: NOP, NOP, kind, length (RFC 2018 3), then 8 bytes per block. */
+const SACK_OPTION_BASE_BYTES = 4;
+const SACK_BLOCK_BYTES = 8;
 const MAX_WINDOW_FIELD = 0xffff;
 
 export class TcpConnection {
@@ -361,7 +365,7 @@ export class TcpConnection {
     const s = this.state;
     if (s === 'CLOSED') return;
     if (s === 'SYN-RECEIVED' || s === 'ESTABLISHED' || s === 'FIN-WAIT-1' || s === 'FIN-WAIT-2' || s === 'CLOSE-WAIT') {
-      this.sendControl(TCP_RST | TCP_ACK, this.sndNxt);
+      this.sendControl(TCP_RST | TCP_ACK, this.acceptableSeq());
     }
     this.receiveQueue.clear();
     this.enterClosed('abort', null);
@@ -478,7 +482,7 @@ export class TcpConnection {
       if (this.state === 'ESTABLISHED' || this.state === 'FIN-WAIT-1' || this.state === 'FIN-WAIT-2') {
         if (this.readClosed) {
           // Data for a socket the user has closed: Linux answers with RST (tcp_rcv_state_process).
-          this.sendControl(TCP_RST | TCP_ACK, this.sndNxt);
+          this.sendControl(TCP_RST | TCP_ACK, this.acceptableSeq());
           this.enterClosed('data after close', null);
           return;
         }
@@ -772,8 +776,8 @@ export class TcpConnection {
       this.highRxt = this.sndUna;
       this.headRtxSeq = this.sndUna;
       this.headRtxSndMax = this.sndMax;
-      this.retransmitAt(this.sndUna, this.dupAcks >= 3 ? 'third duplicate ACK' : 'SACKed data above a hole');
-      if (this.sackOk) this.highRxt = seqAdd(this.sndUna, Math.min(mss, this.sendQueue.length));
+      const len = this.retransmitAt(this.sndUna, this.dupAcks >= 3 ? 'third duplicate ACK' : 'SACKed data above a hole');
+      if (this.sackOk) this.highRxt = seqAdd(this.sndUna, len);
       this.armRtx();
     }
     // Otherwise the duplicates are for data sent before the last recovery: no new reduction (RFC 6582 3.2 step 2).
@@ -873,7 +877,7 @@ export class TcpConnection {
     }
     if (a === ACK_NOW) {
       this.layer.traceAck(this, 'immediate', this.ackReason);
-      this.sendControl(TCP_ACK, this.sndNxt);
+      this.sendControl(TCP_ACK, this.acceptableSeq());
     } else if (a === ACK_BATCH) {
       this.layer.scheduleAck(this);
     } else {
@@ -894,7 +898,7 @@ export class TcpConnection {
     this.ackScheduled = false;
     const s = this.state;
     if (this.ackPending >= ACK_BATCH && s !== 'CLOSED' && s !== 'SYN-SENT' && s !== 'LISTEN') {
-      this.sendControl(TCP_ACK, this.sndNxt);
+      this.sendControl(TCP_ACK, this.acceptableSeq());
     }
   }
 
@@ -909,7 +913,7 @@ export class TcpConnection {
 
   private onDelayedAck(): void {
     this.layer.traceTimer(this, 'delack', 'fired');
-    if (this.ackPending !== ACK_NONE && this.state !== 'CLOSED') this.sendControl(TCP_ACK, this.sndNxt);
+    if (this.ackPending !== ACK_NONE && this.state !== 'CLOSED') this.sendControl(TCP_ACK, this.acceptableSeq());
     this.layer.afterTimer(this);
   }
 
@@ -918,7 +922,7 @@ export class TcpConnection {
       this.sackRecoverySend();
       return;
     }
-    const mss = this.effectiveMss();
+    const mss = this.segmentMss();
     const cwnd = cwndOverride >= 0 ? cwndOverride : this.cc !== null ? this.cc.cwnd : Infinity;
     for (;;) {
       if (this.scoreboard !== null && seqLt(this.sndNxt, this.sndMax)) {
@@ -958,7 +962,14 @@ export class TcpConnection {
       }
       this.persistForce = false;
       if (this.unackedSince < 0) this.unackedSince = this.layer.clock.now();
-      this.sendSegment(this.sndNxt, len, withFin, false);
+      const err = this.sendSegment(this.sndNxt, len, withFin, false);
+      if (err !== null) {
+        // Nothing left: SND.NXT stays. Too large for a smaller MTU: segment again at the
+        // new size; no route: the retransmission timer tries again (Linux tcp_write_xmit).
+        if (err === 'EMSGSIZE' && this.mtuShrank()) continue;
+        if (this.timerKind !== T_RTX) this.armRtx();
+        break;
+      }
       this.sndNxt = seqAdd(this.sndNxt, len + (withFin ? 1 : 0));
       if (len < mss) this.sndSml = this.sndNxt;
       if (seqGt(this.sndNxt, this.sndMax)) this.sndMax = this.sndNxt;
@@ -968,7 +979,7 @@ export class TcpConnection {
   }
 
   /** Data (and maybe FIN) from `seq`; marks retransmissions for Karn's rule and the trace. */
-  private sendSegment(seq: number, len: number, fin: boolean, retransmit: boolean): void {
+  private sendSegment(seq: number, len: number, fin: boolean, retransmit: boolean): SendError {
     const now = this.layer.clock.now();
     if (retransmit || seqLt(seq, this.sndMax)) {
       this.retransmissions++;
@@ -981,7 +992,23 @@ export class TcpConnection {
     let flags = TCP_ACK;
     if (fin) flags |= TCP_FIN;
     if (len > 0 && seqAdd(seq, len) === this.sndQueuedEnd) flags |= TCP_PSH;
-    this.emit(flags, seq, len, seqDiff(seq, this.sndUna));
+    const err = this.emit(flags, seq, len, seqDiff(seq, this.sndUna));
+    // Linux's ip_queue_xmit answers EHOSTUNREACH without a route; a later timeout names it.
+    if (err === 'EHOSTUNREACH' && this.softError === null) this.softError = new TcpError('EHOSTUNREACH', 'no route to host');
+    return err;
+  }
+
+  /**
+   * Our own segment did not fit the interface's MTU (it shrank after the
+   * handshake): take the MSS from the route again, as Linux's tcp_mtu_reduced
+   * does on the local "fragmentation needed". Returns whether the MSS shrank.
+   */
+  private mtuShrank(): boolean {
+    const mss = Math.min(this.sndMss, this.layer.mssFor(this.remoteAddr));
+    if (mss >= this.sndMss) return false;
+    this.sndMss = mss;
+    this.layer.countDrop('tcp-mss-reduced', this);
+    return true;
   }
 
   /** Retransmit the first unacknowledged segment without moving SND.NXT (fast retransmit, partial ACK). */
@@ -990,14 +1017,14 @@ export class TcpConnection {
   }
 
   /** Retransmit one segment's worth from `seq` (at most to the next SACKed range) without moving SND.NXT. */
-  private retransmitAt(seq: number, reason: string, maxLen = this.effectiveMss()): number {
+  private retransmitAt(seq: number, reason: string, maxLen = this.segmentMss()): number {
     const offset = seqDiff(seq, this.sndUna);
     const queuedData = this.sendQueue.length - offset;
     const len = Math.max(0, Math.min(maxLen, queuedData));
     const fin = this.finQueued && len === queuedData && seqGt(this.sndMax, this.sndQueuedEnd);
     if (len === 0 && !fin) return 0;
     this.layer.traceRetransmit(this, seq, len, reason);
-    this.sendSegment(seq, len, fin, true);
+    if (this.sendSegment(seq, len, fin, true) === 'EMSGSIZE' && this.mtuShrank()) return this.retransmitAt(seq, reason, Math.min(maxLen, this.segmentMss()));
     return len;
   }
 
@@ -1014,7 +1041,7 @@ export class TcpConnection {
       if (cc.cwnd - pipe < mss) return;
       const from = seqGt(this.highRxt, this.sndUna) ? this.highRxt : this.sndUna;
       if (sb !== null && sb.nextHole(from, this.hole)) {
-        const len = this.retransmitAt(this.hole.start, 'SACK hole', Math.min(mss, seqDiff(this.hole.end, this.hole.start)));
+        const len = this.retransmitAt(this.hole.start, 'SACK hole', Math.min(this.segmentMss(), seqDiff(this.hole.end, this.hole.start)));
         if (len === 0) return;
         if (this.hole.start === this.sndUna) {
           this.headRtxSeq = this.sndUna;
@@ -1048,13 +1075,27 @@ export class TcpConnection {
     }
   }
 
+  /**
+   * The sequence number for a segment without data (Linux tcp_acceptable_seq):
+   * SND.MAX, the highest we have sent, so that after a timeout has moved SND.NXT
+   * back the peer, which may hold everything up to SND.MAX, still finds our ACKs
+   * acceptable (RFC 9293 3.10.7.4) and reads their ACK field. Only when the
+   * peer's window ends before SND.MAX (it shrank) is its right edge used.
+   */
+  private acceptableSeq(): number {
+    if (!this.isSynchronized) return this.sndNxt;
+    const wndEnd = seqAdd(this.sndUna, this.sndWnd);
+    if (seqGe(wndEnd, this.sndMax) || seqDiff(this.sndMax, wndEnd) < (1 << this.sndWscale)) return this.sndMax;
+    return wndEnd;
+  }
+
   /** A segment without data: ACK, RST, or RST+ACK. */
   sendControl(flags: number, seq: number): void {
     this.emit(flags, seq, 0, 0);
   }
 
-  /** Build one segment into the shared record and hand it to the layer. */
-  private emit(flags: number, seq: number, len: number, queueOffset: number): void {
+  /** Build one segment into the shared record and hand it to the layer; says why it could not leave. */
+  private emit(flags: number, seq: number, len: number, queueOffset: number): SendError {
     const seg = this.layer.outSegment;
     seg.clear();
     seg.srcPort = this.localPort;
@@ -1101,7 +1142,7 @@ export class TcpConnection {
         this.layer.traceTimer(this, 'delack', 'cancelled');
       }
     }
-    this.layer.transmit(this, seg, queueOffset, len);
+    return this.layer.transmit(this, seg, queueOffset, len);
   }
 
   /**
@@ -1179,9 +1220,21 @@ export class TcpConnection {
     }
   }
 
-  /** Payload bytes per segment: the MSS less the options every segment carries. */
+  /** Payload bytes per segment: the MSS less the options every segment carries (the SMSS of congestion control). */
   effectiveMss(): number {
     return this.sndMss - (this.tsOn ? TS_OPTION_BYTES : 0);
+  }
+
+  /**
+   * Payload bytes the next segment may carry: the MSS less every option it will
+   * carry, SACK blocks included, so that no segment outgrows the path MTU
+   * (RFC 9293 3.7.1: the MSS counts data only; Linux tcp_current_mss).
+   */
+  segmentMss(): number {
+    const r = this.reassembly;
+    if (!this.sackOk || r === null || r.count === 0) return this.effectiveMss();
+    const blocks = Math.min(r.rangeCount(), this.tsOn ? 3 : 4);
+    return this.effectiveMss() - SACK_OPTION_BASE_BYTES - SACK_BLOCK_BYTES * blocks;
   }
 
   private canSendState(): boolean {
@@ -1266,7 +1319,7 @@ export class TcpConnection {
     this.recover = this.sndMax; // RFC 6582 4.2: no fast retransmit for data sent before the timeout
     this.dupAcks = 0;
     // Go back: everything from SND.UNA is sent again as the window allows.
-    this.layer.traceRetransmit(this, this.sndUna, Math.min(this.effectiveMss(), this.sendQueue.length),
+    this.layer.traceRetransmit(this, this.sndUna, Math.min(this.segmentMss(), this.sendQueue.length),
       `retransmission #${this.retries} after RTO ${Math.round(this.rto.current() / 2)} ms`);
     this.sndNxt = this.sndUna;
     this.armRtx();
@@ -1373,15 +1426,15 @@ export class TcpConnection {
     }
     if (this.probesOut >= c.keepAliveProbes) {
       // Linux resets the connection it gives up on (tcp_send_active_reset) and reports ETIMEDOUT.
-      this.sendControl(TCP_RST | TCP_ACK, this.sndNxt);
+      this.sendControl(TCP_RST | TCP_ACK, this.acceptableSeq());
       this.enterClosed('keepalive: no answer', new TcpError('ETIMEDOUT', 'connection timed out'));
       this.layer.afterTimer(this);
       return;
     }
-    // The probe: SEG.SEQ = SND.NXT - 1 with no data, which any live peer must ACK.
+    // The probe: SEG.SEQ = SND.UNA - 1 with no data, which any live peer must ACK (Linux tcp_xmit_probe_skb).
     this.probesOut++;
     this.layer.traceProbe(this, 'keepalive', this.probesOut, c.keepAliveProbes);
-    this.sendControl(TCP_ACK, seqAdd(this.sndNxt, -1));
+    this.sendControl(TCP_ACK, seqAdd(this.sndUna, -1));
     timer.start(c.keepAliveIntervalMs);
     this.layer.traceTimer(this, 'keepalive', 'set', timer.deadline);
     this.layer.afterTimer(this);

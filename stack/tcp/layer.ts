@@ -16,6 +16,7 @@ import { EphemeralPorts } from './ports';
 import { TcpListener, type TcpListenerHandler } from './listener';
 import { seqAdd } from './seq';
 import { checksumFoldSum, pseudoHeaderSum } from '../wire/checksum';
+import type { SendError } from '../ip/ipv4';
 
 /** What TCP needs from the stack around it. */
 export interface TcpHost {
@@ -34,8 +35,8 @@ export interface TcpHost {
   /** Offset in a frame where the IP header starts (room for a link header before it). */
   readonly headroom: number;
   allocFrame(length: number): Uint8Array;
-  /** Write the IPv4 header at `headroom` and queue the frame for output. */
-  sendIp(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number): void;
+  /** Write the IPv4 header at `headroom` and queue the frame for output; says why it could not leave. */
+  sendIp(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number): SendError;
   /** Arrange for dispatch and output flush after the current user call returns. */
   soon(): void;
 }
@@ -251,14 +252,17 @@ export class TcpLayer {
 
   // ---------------------------------------------------------------- output
 
-  /** Called by a connection with its segment in `outSegment`; payload comes from its send queue. */
-  transmit(conn: TcpConnection, seg: TcpSegment, queueOffset: number, len: number): void {
+  /**
+   * Called by a connection with its segment in `outSegment`; payload comes from
+   * its send queue. Returns why the segment could not leave, or null.
+   */
+  transmit(conn: TcpConnection, seg: TcpSegment, queueOffset: number, len: number): SendError {
     if (seg.flags & TCP_RST) this.resetsSent++;
-    this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn, conn.checksumOffload);
+    return this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn, conn.checksumOffload);
   }
 
   private build(seg: TcpSegment, src: number, dst: number, payloadFrom: TcpConnection | null,
-    queueOffset: number, len: number, conn: TcpConnection | undefined, offload: boolean): void {
+    queueOffset: number, len: number, conn: TcpConnection | undefined, offload: boolean): SendError {
     const host = this.host;
     const headerLength = 20 + tcpOptionsLength(seg);
     seg.headerLength = headerLength;
@@ -278,7 +282,9 @@ export class TcpLayer {
     seg.payloadLength = len;
     this.segmentsOut++;
     if (host.tracer.enabled) this.traceSegment('out', src, dst, seg, conn);
-    host.sendIp(frame, IP_HEADER + tcpLength, IPPROTO_TCP, src, dst);
+    const err = host.sendIp(frame, IP_HEADER + tcpLength, IPPROTO_TCP, src, dst);
+    if (err !== null) this.countDrop(`tcp-send-${err}`, conn);
+    return err;
   }
 
   /** Path MSS toward `remote`: the route's MTU less the IP and TCP headers. */

@@ -74,6 +74,16 @@ export class Reassembly {
     return null;
   }
 
+  /** How many contiguous ranges are held (what ranges().length would be, without allocating). */
+  rangeCount(): number {
+    const pieces = this.pieces;
+    let n = 0;
+    for (let i = 0; i < pieces.length; i++) {
+      if (i === 0 || seqAdd(pieces[i - 1].seq, pieces[i - 1].data.length) !== pieces[i].seq) n++;
+    }
+    return n;
+  }
+
   /** The held ranges as [left, right) pairs, newest-first order is the caller's business (for SACK). */
   ranges(): Array<[number, number]> {
     const out: Array<[number, number]> = [];

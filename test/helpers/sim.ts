@@ -2,10 +2,9 @@
 // small applications (sink, bulk sender) on the stack-level TCP API.
 
 import { createHash } from 'node:crypto';
-import { Lab, type FrameRecord } from '../../tools/lab/lab';
+import { Lab, type FrameRecord, type LabLinkOptions } from '../../tools/lab/lab';
 import type { Stack } from '../../stack/stack';
 import type { StackConfigInput } from '../../stack/config';
-import type { LinkOptions } from '../../devices/link';
 import { Ipv4Header, parseIpv4, parseIpv4Address, formatIpv4 } from '../../stack/wire/ipv4';
 import { TcpSegment, parseTcp, formatTcpFlags } from '../../stack/wire/tcp';
 import type { TcpConnection, TcpHandler, TcpState } from '../../stack/tcp/connection';
@@ -21,7 +20,10 @@ export interface Pair {
   b: Stack;
 }
 
-export function pair(opts: { seed?: number | string; link?: LinkOptions; configA?: StackConfigInput; configB?: StackConfigInput; config?: StackConfigInput; record?: boolean } = {}): Pair {
+/** Link options for pair(): impairments, and devices to put before either end. */
+export type PairLinkOptions = Omit<LabLinkOptions, 'addressA' | 'addressB'>;
+
+export function pair(opts: { seed?: number | string; link?: PairLinkOptions; configA?: StackConfigInput; configB?: StackConfigInput; config?: StackConfigInput; record?: boolean } = {}): Pair {
   const lab = new Lab({ seed: opts.seed ?? 1, record: opts.record ?? true });
   const a = lab.host('a', { config: opts.configA ?? opts.config });
   const b = lab.host('b', { config: opts.configB ?? opts.config });

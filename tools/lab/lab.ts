@@ -8,6 +8,7 @@ import { SeededRandom } from '../../stack/random';
 import { Stack } from '../../stack/stack';
 import type { StackConfigInput } from '../../stack/config';
 import { Link, type LinkOptions, type LinkFrameEvent } from '../../devices/link';
+import type { Device } from '../../stack/device';
 
 export interface LabOptions {
   /** Seed for every random choice in the lab (ISNs, ports, impairments). */
@@ -24,6 +25,9 @@ export interface LabLinkOptions extends LinkOptions {
   /** Address of the first host on this link, e.g. "10.0.0.1/24". */
   addressA: string;
   addressB: string;
+  /** Put a device between each host and its end of the link (a filter, a capture). */
+  wrapA?: (end: Device) => Device;
+  wrapB?: (end: Device) => Device;
 }
 
 /** One frame crossing a link: sent (with its planned arrival) or arrived. */
@@ -62,14 +66,14 @@ export class Lab {
 
   /** Join two hosts with a link; each gets an interface with the given address. */
   link(a: Stack, b: Stack, opts: LabLinkOptions): Link {
-    const { addressA, addressB, ...linkOpts } = opts;
+    const { addressA, addressB, wrapA, wrapB, ...linkOpts } = opts;
     const name = `${a.name}-${b.name}`;
     const link = new Link(this.clock, new SeededRandom(`${this.seed}/link/${name}/${this.links.size}`), {
       nameA: `${a.name}:${b.name}`, nameB: `${b.name}:${a.name}`, ...linkOpts,
     });
     this.links.set(name, link);
-    a.addInterface(link.a, { address: addressA, name: `to-${b.name}` });
-    b.addInterface(link.b, { address: addressB, name: `to-${a.name}` });
+    a.addInterface(wrapA === undefined ? link.a : wrapA(link.a), { address: addressA, name: `to-${b.name}` });
+    b.addInterface(wrapB === undefined ? link.b : wrapB(link.b), { address: addressB, name: `to-${a.name}` });
     if (this.record) {
       link.onFrame((ev) => {
         this.frames.push({
