@@ -305,7 +305,7 @@ export class Socket extends Duplex {
     if (t instanceof TcpTransport) {
       t.attach(ev);
       // Deliver what waited for a handler (an accepted connection's data, FIN or RST).
-      t.conn.layer.host.soon();
+      t.conn.layer.afterUserCall(t.conn);
     } else if (t instanceof UnixTransport) t.attach(ev);
     this.updateRef();
   }

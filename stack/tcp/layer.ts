@@ -8,7 +8,9 @@ import type { TcpConfig } from '../config';
 import type { RandomSource } from '../random';
 import type { Tracer } from '../trace';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, parseTcp, setTcpChecksum, tcpOptionsLength, writeTcpHeader } from '../wire/tcp';
-import { TcpConnection, type TcpHandler, type TcpState } from './connection';
+import { TcpConnection, type TcpHandler } from './connection';
+import type { Tcb, TcpServices, TcpState } from './tcb';
+import { TcpTrace } from './trace';
 import { ConnectionTable } from './table';
 import { TcpError } from './errors';
 import { IsnGenerator } from './isn';
@@ -57,18 +59,19 @@ export interface ListenOptions {
 const IPPROTO_TCP = 6;
 const IP_HEADER = 20;
 
-export class TcpLayer {
+export class TcpLayer implements TcpServices {
   /** The record every outgoing segment is built in (one at a time). */
   readonly outSegment = new TcpSegment();
   private readonly inSegment = new TcpSegment();
-  readonly table: ConnectionTable;
+  readonly table: ConnectionTable<TcpConnection>;
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly isnGen: IsnGenerator;
   private readonly ports: EphemeralPorts;
-  private notifyQueue: Array<TcpConnection | TcpListener> = [];
+  private notifyQueue: Array<Tcb | TcpListener> = [];
   private readonly ackQueue: TcpConnection[] = [];
   private dispatching = false;
   readonly clock: Clock;
+  readonly trace: TcpTrace;
   /** Segments sent and received, for statistics. */
   segmentsIn = 0;
   segmentsOut = 0;
@@ -76,6 +79,7 @@ export class TcpLayer {
 
   constructor(readonly host: TcpHost, readonly config: TcpConfig) {
     this.clock = host.clock;
+    this.trace = new TcpTrace(host);
     this.table = new ConnectionTable(host.random.u32());
     this.isnGen = new IsnGenerator(host.clock, host.random);
     this.ports = new EphemeralPorts(host.random, config.ephemeralPortMin, config.ephemeralPortMax);
@@ -115,6 +119,7 @@ export class TcpLayer {
       throw new TcpError('EADDRINUSE', `address in use: ${this.host.formatAddress(localAddr)}:${localPort}`);
     }
     const conn = new TcpConnection(this, localAddr, localPort, opts.remoteAddress, opts.remotePort, true);
+    conn.checksumOffload = this.host.checksumOffloadTo(opts.remoteAddress);
     conn.handler = handler;
     conn.tsOffset = this.host.random.u32();
     this.table.insert(conn);
@@ -140,7 +145,7 @@ export class TcpLayer {
     }
     this.segmentsIn++;
     const conn = this.table.find(dst, seg.dstPort, src, seg.srcPort);
-    if (this.host.tracer.enabled) this.traceSegment('in', src, dst, seg, conn ?? undefined);
+    if (this.trace.enabled) this.trace.segment('in', src, dst, seg, conn ?? undefined);
     if (conn !== null) {
       conn.segmentArrives(seg, packet);
       return;
@@ -169,6 +174,7 @@ export class TcpLayer {
       return;
     }
     const conn = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, false);
+    conn.checksumOffload = this.host.checksumOffloadTo(src);
     conn.tsOffset = this.host.random.u32();
     l.synQueue++;
     this.table.insert(conn);
@@ -256,13 +262,13 @@ export class TcpLayer {
    * Called by a connection with its segment in `outSegment`; payload comes from
    * its send queue. Returns why the segment could not leave, or null.
    */
-  transmit(conn: TcpConnection, seg: TcpSegment, queueOffset: number, len: number): SendError {
+  transmit(conn: Tcb, seg: TcpSegment, queueOffset: number, len: number): SendError {
     if (seg.flags & TCP_RST) this.resetsSent++;
     return this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn, conn.checksumOffload);
   }
 
-  private build(seg: TcpSegment, src: number, dst: number, payloadFrom: TcpConnection | null,
-    queueOffset: number, len: number, conn: TcpConnection | undefined, offload: boolean): SendError {
+  private build(seg: TcpSegment, src: number, dst: number, payloadFrom: Tcb | null,
+    queueOffset: number, len: number, conn: Tcb | undefined, offload: boolean): SendError {
     const host = this.host;
     const headerLength = 20 + tcpOptionsLength(seg);
     seg.headerLength = headerLength;
@@ -281,7 +287,7 @@ export class TcpLayer {
     }
     seg.payloadLength = len;
     this.segmentsOut++;
-    if (host.tracer.enabled) this.traceSegment('out', src, dst, seg, conn);
+    if (this.trace.enabled) this.trace.segment('out', src, dst, seg, conn);
     const err = host.sendIp(frame, IP_HEADER + tcpLength, IPPROTO_TCP, src, dst);
     if (err !== null) this.countDrop(`tcp-send-${err}`, conn);
     return err;
@@ -300,25 +306,25 @@ export class TcpLayer {
 
   // ---------------------------------------------------------------- bookkeeping
 
-  remove(conn: TcpConnection): void {
-    this.table.remove(conn);
+  remove(conn: Tcb): void {
+    this.table.remove(conn as TcpConnection);
     if (conn.listener !== null) {
       conn.listener.childClosed(conn);
       conn.listener = null;
     }
   }
 
-  schedule(conn: TcpConnection): void {
+  schedule(conn: Tcb): void {
     if (conn.queued) return;
     conn.queued = true;
     this.notifyQueue.push(conn);
   }
 
   /** An ACK is owed: send it when the current batch (and the dispatch after it) is done. */
-  scheduleAck(conn: TcpConnection): void {
+  scheduleAck(conn: Tcb): void {
     if (conn.ackScheduled) return;
     conn.ackScheduled = true;
-    this.ackQueue.push(conn);
+    this.ackQueue.push(conn as TcpConnection);
     this.host.soon();
   }
 
@@ -342,11 +348,11 @@ export class TcpLayer {
     try {
       for (let i = 0; i < this.notifyQueue.length; i++) {
         const item = this.notifyQueue[i];
-        if (item instanceof TcpConnection) {
-          item.queued = false;
+        if (item instanceof TcpListener) {
+          item.scheduled = false;
           item.dispatch();
         } else {
-          item.scheduled = false;
+          item.queued = false;
           item.dispatch();
         }
       }
@@ -356,99 +362,21 @@ export class TcpLayer {
     }
   }
 
-  afterUserCall(_conn: TcpConnection): void {
+  afterUserCall(_conn: Tcb): void {
     this.host.soon();
   }
 
-  afterTimer(_conn: TcpConnection): void {
+  afterTimer(_conn: Tcb): void {
     this.dispatch();
     this.flushAcks();
   }
 
-  countDrop(reason: string, conn?: TcpConnection): void {
-    this.host.count(reason);
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'drop', t: this.clock.now(), stack: this.host.name, layer: 'tcp', reason, conn: conn?.id });
+  countDrop(reason: string, conn?: Tcb): void {
+    this.trace.drop(reason, conn);
   }
 
-  stateChanged(conn: TcpConnection, from: TcpState, to: TcpState, cause: string): void {
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'state', t: this.clock.now(), stack: this.host.name, conn: conn.id, from, to, cause });
+  stateChanged(conn: Tcb, from: TcpState, to: TcpState, cause: string): void {
+    this.trace.state(conn, from, to, cause);
     conn.handler?.onStateChange?.(conn, from, to, cause);
-  }
-
-  traceTimer(conn: TcpConnection, timer: string, action: 'set' | 'fired' | 'cancelled', at?: number): void {
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'timer', t: this.clock.now(), stack: this.host.name, conn: conn.id, timer, action, at });
-  }
-
-  traceRtt(conn: TcpConnection, sample: number): void {
-    const tr = this.host.tracer;
-    if (tr.enabled) {
-      const r = conn.rto;
-      tr.emit({ type: 'rtt', t: this.clock.now(), stack: this.host.name, conn: conn.id, sample, srtt: r.srtt, rttvar: r.rttvar, rto: r.rto });
-    }
-  }
-
-  traceRetransmit(conn: TcpConnection, seq: number, len: number, reason: string): void {
-    this.host.count('tcp-retransmit');
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'retransmit', t: this.clock.now(), stack: this.host.name, conn: conn.id, seq, len, count: conn.retries, reason });
-  }
-
-  traceCwnd(conn: TcpConnection, cause: string): void {
-    const tr = this.host.tracer;
-    const cc = conn.cc;
-    if (tr.enabled && cc !== null) {
-      tr.emit({ type: 'cwnd', t: this.clock.now(), stack: this.host.name, conn: conn.id, cwnd: cc.cwnd, ssthresh: cc.ssthresh, flight: conn.flightSize, cause });
-    }
-  }
-
-  traceError(conn: TcpConnection, code: string): void {
-    this.host.count(`tcp-error-${code}`);
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'error', t: this.clock.now(), stack: this.host.name, conn: conn.id, code });
-  }
-
-  traceProbe(conn: TcpConnection, kind: 'keepalive' | 'zero-window', n: number, of: number): void {
-    this.host.count(kind === 'keepalive' ? 'tcp-keepalive-probe' : 'tcp-zero-window-probe');
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'probe', t: this.clock.now(), stack: this.host.name, conn: conn.id, kind, n, of });
-  }
-
-  traceNagle(conn: TcpConnection, held: number, outstanding: number): void {
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'nagle', t: this.clock.now(), stack: this.host.name, conn: conn.id, held, outstanding });
-  }
-
-  traceAck(conn: TcpConnection, action: 'delayed' | 'quick' | 'immediate', reason: string, delayMs?: number): void {
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'ack', t: this.clock.now(), stack: this.host.name, conn: conn.id, action, reason, delayMs });
-  }
-
-  traceWindow(conn: TcpConnection, side: 'send' | 'receive', window: number, reason: string): void {
-    const tr = this.host.tracer;
-    if (tr.enabled) tr.emit({ type: 'window', t: this.clock.now(), stack: this.host.name, conn: conn.id, side, window, reason });
-  }
-
-  private traceSegment(dir: 'in' | 'out', src: number, dst: number, seg: TcpSegment, conn: TcpConnection | undefined): void {
-    const h = this.host;
-    const ev: import('../trace').TraceEvent = {
-      type: 'segment', t: this.clock.now(), stack: h.name, dir, conn: conn?.id,
-      src: h.formatAddress(src), dst: h.formatAddress(dst), srcPort: seg.srcPort, dstPort: seg.dstPort,
-      flags: seg.flags, seq: seg.seq, ack: seg.ack, window: seg.window, len: seg.payloadLength,
-    };
-    if (seg.mss >= 0) ev.mss = seg.mss;
-    if (seg.windowScale >= 0) ev.windowScale = seg.windowScale;
-    if (seg.sackPermitted) ev.sackPermitted = true;
-    if (seg.hasTimestamps) {
-      ev.tsVal = seg.tsVal;
-      ev.tsEcr = seg.tsEcr;
-    }
-    if (seg.sackCount > 0) {
-      ev.sack = [];
-      for (let i = 0; i < seg.sackCount; i++) ev.sack.push([seg.sackBlocks[2 * i], seg.sackBlocks[2 * i + 1]]);
-    }
-    h.tracer.emit(ev);
   }
 }

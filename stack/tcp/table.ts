@@ -1,7 +1,7 @@
 // The connection table: 4-tuple -> connection, an open hash with chains that
 // run through the connections themselves (no allocation per insert or lookup).
 
-import type { TcpConnection } from './connection';
+import type { Tcb } from './tcb';
 
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
@@ -9,9 +9,9 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-export class ConnectionTable {
+export class ConnectionTable<C extends Tcb> {
   size = 0;
-  private buckets: Array<TcpConnection | null> = new Array<TcpConnection | null>(64).fill(null);
+  private buckets: Array<C | null> = new Array<C | null>(64).fill(null);
   private mask = 63;
 
   /** `secret` keys the hash so a peer cannot aim many tuples at one chain. */
@@ -23,7 +23,7 @@ export class ConnectionTable {
     return mix(h ^ localAddr);
   }
 
-  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): TcpConnection | null {
+  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): C | null {
     let c = this.buckets[this.hash(localAddr, localPort, remoteAddr, remotePort) & this.mask];
     while (c !== null) {
       if (c.remotePort === remotePort && c.localPort === localPort && c.remoteAddr === remoteAddr && c.localAddr === localAddr) return c;
@@ -32,7 +32,7 @@ export class ConnectionTable {
     return null;
   }
 
-  insert(conn: TcpConnection): void {
+  insert(conn: C): void {
     if (this.size + 1 > this.buckets.length * 0.75) this.grow();
     const i = this.hash(conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort) & this.mask;
     conn.nextInBucket = this.buckets[i];
@@ -40,10 +40,10 @@ export class ConnectionTable {
     this.size++;
   }
 
-  remove(conn: TcpConnection): boolean {
+  remove(conn: C): boolean {
     const i = this.hash(conn.localAddr, conn.localPort, conn.remoteAddr, conn.remotePort) & this.mask;
     let c = this.buckets[i];
-    let prev: TcpConnection | null = null;
+    let prev: C | null = null;
     while (c !== null) {
       if (c === conn) {
         if (prev === null) this.buckets[i] = c.nextInBucket;
@@ -58,8 +58,8 @@ export class ConnectionTable {
     return false;
   }
 
-  all(): TcpConnection[] {
-    const out: TcpConnection[] = [];
+  all(): C[] {
+    const out: C[] = [];
     for (let c of this.buckets) {
       while (c !== null) {
         out.push(c);
@@ -71,7 +71,7 @@ export class ConnectionTable {
 
   private grow(): void {
     const old = this.buckets;
-    this.buckets = new Array<TcpConnection | null>(old.length * 2).fill(null);
+    this.buckets = new Array<C | null>(old.length * 2).fill(null);
     this.mask = this.buckets.length - 1;
     for (let c of old) {
       while (c !== null) {

@@ -2,7 +2,7 @@
 // SND.UNA the receiver has reported holding. Ranges are kept sorted and
 // merged; sequence numbers are unsigned 32-bit with modular comparisons.
 
-import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from './seq';
+import { seqDiff, seqGe, seqGt, seqLe, seqLt, seqMax } from '../seq';
 
 export class SackScoreboard {
   /** [left, right) pairs, sorted, disjoint, all above SND.UNA. */
