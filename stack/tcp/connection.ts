@@ -6,7 +6,7 @@
 // transition: it records what happened in `pending` flags and asks its layer
 // to dispatch them once the current input batch, timer or call is done.
 
-import type { Timer } from '../clock';
+import type { Timer } from '../time/clock';
 import type { TcpConfig } from '../config';
 import { TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TcpSegment } from '../wire/tcp';
 import type { CongestionControl } from './congestion';
