@@ -1,8 +1,11 @@
 // tcplab: the library entry point.
 
 export { Stack, type StackOptions, type InterfaceOptions } from './stack/stack';
-export { VirtualClock, RealClock, type Clock, type Timer } from './stack/clock';
-export { SeededRandom, CryptoRandom, type RandomSource } from './stack/random';
+export type { Clock, Timer } from './stack/time/clock';
+export { VirtualClock } from './stack/time/virtual-clock';
+export { RealClock } from './net-api/real-clock';
+export { SeededRandom, type RandomSource } from './stack/random';
+export { CryptoRandom } from './net-api/crypto-random';
 export { makeConfig, defaultTcpConfig, defaultIpConfig, type StackConfig, type TcpConfig, type IpConfig } from './stack/config';
 export { Tracer, type TraceEvent } from './stack/trace';
 export type { Device, LinkType, FrameReceiver } from './stack/device';

@@ -17,7 +17,7 @@
 // epb_flags). Both are written little-endian, as readers accept either order.
 
 import { closeSync, openSync, writeSync } from 'node:fs';
-import type { Clock } from '../stack/clock';
+import type { Clock } from '../stack/time/clock';
 import type { Device, FrameReceiver, LinkType } from '../stack/device';
 import { WrapperDevice } from './wrapper';
 

@@ -4,7 +4,7 @@
 // running. With no delaying impairment in effect it is transparent: frames
 // pass through inside the same send() or receive call, in the same batch.
 
-import type { Clock } from '../stack/clock';
+import type { Clock } from '../stack/time/clock';
 import { WrapperDevice } from './wrapper';
 import type { Device, FrameReceiver } from '../stack/device';
 import type { RandomSource } from '../stack/random';

@@ -19,7 +19,7 @@
 // frame except the copies that corruption and duplication need, and the event
 // records, which exist only while somebody listens.
 
-import type { Clock, Timer } from '../stack/clock';
+import type { Clock, Timer } from '../stack/time/clock';
 import type { FrameReceiver } from '../stack/device';
 import type { RandomSource } from '../stack/random';
 

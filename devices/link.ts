@@ -4,7 +4,7 @@
 // asynchronous (on the clock's timers), so a stack never re-enters itself
 // through the link.
 
-import type { Clock } from '../stack/clock';
+import type { Clock } from '../stack/time/clock';
 import type { Device, FrameReceiver, LinkType } from '../stack/device';
 import type { RandomSource } from '../stack/random';
 import {

@@ -3,7 +3,7 @@
 // clock (the stack is mid-processing while it sends), and everything sent
 // before the timer fires comes back as one batch.
 
-import type { Clock, Timer } from '../stack/clock';
+import type { Clock, Timer } from '../stack/time/clock';
 import type { Device, FrameReceiver, LinkType } from '../stack/device';
 
 export interface LoopbackOptions {

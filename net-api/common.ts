@@ -4,7 +4,8 @@
 
 import { isIP as nodeIsIP } from 'node:net';
 import type { Stack } from '../stack/stack';
-import { RealClock, type VirtualClock } from '../stack/clock';
+import type { VirtualClock } from '../stack/time/virtual-clock';
+import { RealClock } from './real-clock';
 import { formatIpv4, parseIpv4Address } from '../stack/wire/ipv4';
 import {
   ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_SOCKET_BAD_PORT, dnsException,

@@ -2,8 +2,8 @@
 // first use, with a loopback interface at 127.0.0.1/8 on the wall clock.
 
 import { Stack } from '../stack/stack';
-import { RealClock } from '../stack/clock';
-import { CryptoRandom } from '../stack/random';
+import { RealClock } from './real-clock';
+import { CryptoRandom } from './crypto-random';
 import { LoopbackDevice } from '../devices/loopback';
 import { isIP, isIPv4, isIPv6 } from './common';
 import { createNet, type Net } from './index';

@@ -5,7 +5,7 @@
 
 import { Duplex } from 'node:stream';
 import * as realNet from 'node:net';
-import type { Timer } from '../stack/clock';
+import type { Timer } from '../stack/time/clock';
 import { TcpError } from '../stack/tcp/errors';
 import {
   type AddressInfo, LoopRef, type LookupFunction, type NetContext, isIP, toIpv4,

@@ -1,8 +1,8 @@
-// Randomness for the stack. ISNs, ephemeral ports and link impairments draw
-// from an injected source: cryptographic by default, seeded in simulation
+// Randomness for the stack: the RandomSource interface and SeededRandom.
+// ISNs, ephemeral ports and link impairments draw from an injected source:
+// seeded in simulation, cryptographic where a stack is assembled for real use
+// (CryptoRandom, in net-api/crypto-random, since it needs node:crypto)
 // (ARCHITECTURE.md, "Randomness").
-
-import { randomFillSync } from 'node:crypto';
 
 export interface RandomSource {
   /** A uniformly distributed unsigned 32-bit integer. */
@@ -115,29 +115,5 @@ export class SeededRandom implements RandomSource {
       let x = this.u32();
       for (; i < out.length; i++, x >>>= 8) out[i] = x;
     }
-  }
-}
-
-const POOL_WORDS = 1024;
-
-/** The default source: the operating system's CSPRNG, read 4 KiB at a time so u32() does not allocate. */
-export class CryptoRandom implements RandomSource {
-  private readonly pool = new Uint32Array(POOL_WORDS);
-  private index = POOL_WORDS;
-
-  u32(): number {
-    if (this.index === POOL_WORDS) {
-      randomFillSync(this.pool);
-      this.index = 0;
-    }
-    return this.pool[this.index++];
-  }
-
-  float(): number {
-    return ((this.u32() >>> 5) * 67108864 + (this.u32() >>> 6)) / 9007199254740992;
-  }
-
-  fill(out: Uint8Array): void {
-    randomFillSync(out);
   }
 }

@@ -2,10 +2,9 @@
 // an injected clock and random source. It assembles the layers, moves frames
 // between devices and the IP layer in batches, and counts every drop.
 
-import type { Clock } from './clock';
+import type { Clock } from './time/clock';
 import type { Device } from './device';
 import type { RandomSource } from './random';
-import { CryptoRandom } from './random';
 import { makeConfig, type StackConfig, type StackConfigInput } from './config';
 import { Tracer } from './trace';
 import { FrameAllocator } from './buffers';
@@ -20,8 +19,8 @@ export interface StackOptions {
   /** Shown in traces; defaults to "stack". */
   name?: string;
   clock: Clock;
-  /** Defaults to a cryptographic source; pass a SeededRandom for simulations. */
-  random?: RandomSource;
+  /** Required (stack/ cannot import node:crypto): a SeededRandom for simulations, net-api's CryptoRandom for real use. */
+  random: RandomSource;
   config?: StackConfigInput;
 }
 
@@ -57,7 +56,7 @@ export class Stack {
   constructor(opts: StackOptions) {
     this.name = opts.name ?? 'stack';
     this.clock = opts.clock;
-    this.random = opts.random ?? new CryptoRandom();
+    this.random = opts.random;
     this.config = makeConfig(opts.config);
     const self = this;
     this.ip = new Ipv4Layer({

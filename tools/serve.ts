@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { NetNamespace, interopSupport } from '../devices/netns';
 import { Stack } from '../stack/stack';
-import { RealClock } from '../stack/clock';
+import { RealClock } from '../net-api/real-clock';
+import { CryptoRandom } from '../net-api/crypto-random';
 import { createNet } from '../net-api/index';
 import type { Device } from '../stack/device';
 
@@ -35,7 +36,7 @@ function setUp(kind: 'tun' | 'tap', print: (line: string) => void): Lab {
     throw err;
   }
   const clock = new RealClock();
-  const stack = new Stack({ name: 'tcplab', clock });
+  const stack = new Stack({ name: 'tcplab', clock, random: new CryptoRandom() });
   stack.addInterface(dev, { address: `${US}/24` });
   dev.ref(); // the device keeps the process alive until cleanup
   let done = false;

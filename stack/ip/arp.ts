@@ -2,7 +2,7 @@
 // with request retries, packets held while an address resolves, entries that
 // age out, and gratuitous ARP when the interface comes up.
 
-import type { Clock, Timer } from '../clock';
+import type { Clock, Timer } from '../time/clock';
 import { ARP_REPLY, ARP_REQUEST, ArpPacket, parseArp, writeArpReply, writeArpRequest, ARP_LENGTH } from '../wire/arp';
 import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERNET_HEADER_LENGTH, writeEthernetHeader } from '../wire/ethernet';
 

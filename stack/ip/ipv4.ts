@@ -1,7 +1,7 @@
 // IPv4 input and output (RFC 791, RFC 1122 3.3): validation, local delivery,
 // reassembly, ICMP echo and errors, routing, TTL and fragmentation.
 
-import type { Clock } from '../clock';
+import type { Clock } from '../time/clock';
 import type { IpConfig } from '../config';
 import type { Tracer } from '../trace';
 import type { FrameAllocator } from '../buffers';

@@ -4,7 +4,7 @@
 // SipHash-2-4 (Aumasson & Bernstein, 2012) as Linux uses, with a 128-bit key
 // drawn once from the stack's random source.
 
-import type { Clock } from '../clock';
+import type { Clock } from '../time/clock';
 import type { RandomSource } from '../random';
 
 // SipHash works on 64-bit words; each is held here as two int32 halves (h, l)

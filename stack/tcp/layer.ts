@@ -3,7 +3,7 @@
 // segments, picks ports and ISNs, and dispatches notifications to users once
 // the work that produced them is complete.
 
-import type { Clock } from '../clock';
+import type { Clock } from '../time/clock';
 import type { TcpConfig } from '../config';
 import type { RandomSource } from '../random';
 import type { Tracer } from '../trace';

@@ -4,7 +4,7 @@
 // input, ack-policy, window, sender, recovery/, congestion/, timers, state);
 // they all work on a Tcb, and connection.ts puts them together.
 
-import type { Clock, Timer } from '../clock';
+import type { Clock, Timer } from '../time/clock';
 import type { TcpConfig } from '../config';
 import type { SendError } from '../ip/ipv4';
 import type { TcpSegment } from '../wire/tcp';

@@ -6,7 +6,7 @@
 // concern: recovery/timeout.ts, sender.ts (persist), state.ts (2MSL),
 // keepalive.ts, ack-policy.ts (delayed ACK); connection.ts routes the calls.
 
-import type { Timer } from '../clock';
+import type { Timer } from '../time/clock';
 import { T_NONE, T_PERSIST, T_RTX, T_TIMEWAIT, type Tcb } from './tcb';
 
 const TIMER_NAMES = ['none', 'rtx', 'persist', 'time-wait'];

@@ -2,7 +2,7 @@
 // RTT samples, retransmissions, cwnd, errors, probes, Nagle, ACK decisions,
 // windows and drops. Each helper costs one branch when nobody listens.
 
-import type { Clock } from '../clock';
+import type { Clock } from '../time/clock';
 import type { TraceEvent, Tracer } from '../trace';
 import type { TcpSegment } from '../wire/tcp';
 

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { Lab } from '../../tools/lab/lab';
 import { Link, type LinkOptions } from '../../devices/link';
 import { SeededRandom } from '../../stack/random';
-import { VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
 import type { Device, FrameReceiver, LinkType } from '../../stack/device';
 import type { Stack } from '../../stack/stack';
 import { Ipv4Header, parseIpv4 } from '../../stack/wire/ipv4';

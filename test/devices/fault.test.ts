@@ -1,5 +1,5 @@
 import test from 'ava';
-import { VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
 import { SeededRandom } from '../../stack/random';
 import type { Device, FrameReceiver, LinkType } from '../../stack/device';
 import { FaultInjector, type FaultFrameEvent, type FaultOptions } from '../../devices/fault';

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
 import { SeededRandom } from '../../stack/random';
 import { Link, type LinkFrameEvent, type LinkOptions } from '../../devices/link';
 

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
 import { LoopbackDevice } from '../../devices/loopback';
 
 interface Delivery {

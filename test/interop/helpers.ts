@@ -13,7 +13,8 @@ import type { TunDevice } from '../../devices/tun';
 import type { TapDevice } from '../../devices/tap';
 import type { Device } from '../../stack/device';
 import { Stack } from '../../stack/stack';
-import { RealClock } from '../../stack/clock';
+import { RealClock } from '../../net-api/real-clock';
+import { CryptoRandom } from '../../net-api/crypto-random';
 import type { StackConfigInput } from '../../stack/config';
 import type { TcpConnection, TcpHandler } from '../../stack/tcp/connection';
 import type { TcpError } from '../../stack/tcp/errors';
@@ -73,7 +74,7 @@ export function tunLab(t: ExecutionContext, opts: { mtu?: number; config?: Stack
     clock.dispose();
   });
   const dev = ns.openTun({ kernelAddress: `${KERNEL}/${PREFIX}`, mtu: opts.mtu ?? 1500 });
-  stack = new Stack({ name: 'tcplab', clock, config: opts.config });
+  stack = new Stack({ name: 'tcplab', clock, random: new CryptoRandom(), config: opts.config });
   stack.addInterface(opts.wrap !== undefined ? opts.wrap(dev, clock) : dev, { address: `${US}/${PREFIX}`, name: dev.name });
   return { ns, clock, stack, dev };
 }
@@ -89,7 +90,7 @@ export function tapLab(t: ExecutionContext, opts: { mtu?: number; config?: Stack
     clock.dispose();
   });
   const dev = ns.openTap({ kernelAddress: `${KERNEL}/${PREFIX}`, mtu: opts.mtu ?? 1500 });
-  stack = new Stack({ name: 'tcplab', clock, config: opts.config });
+  stack = new Stack({ name: 'tcplab', clock, random: new CryptoRandom(), config: opts.config });
   stack.addInterface(dev, { address: `${US}/${PREFIX}`, name: dev.name });
   return { ns, clock, stack, dev };
 }

@@ -14,7 +14,8 @@
 
 import { NetNamespace, interopSupport } from '../../devices/netns';
 import { Stack } from '../../stack/stack';
-import { RealClock } from '../../stack/clock';
+import { RealClock } from '../../net-api/real-clock';
+import { CryptoRandom } from '../../net-api/crypto-random';
 import { parseIpv4Address } from '../../stack/wire/ipv4';
 import type { TcpConnection } from '../../stack/tcp/connection';
 import { python, pattern } from './kernel';
@@ -79,7 +80,7 @@ function tunSetup(): TunSetup {
   try {
     const dev = ns.openTun({ kernelAddress: '10.77.0.1/24', mtu: MTU });
     dev.ref(); // the measurement waits on it
-    const stack = new Stack({ name: 'tcplab', clock });
+    const stack = new Stack({ name: 'tcplab', clock, random: new CryptoRandom() });
     stack.addInterface(dev, { address: '10.77.0.2/24' });
     return { ns, stack, clock, close: () => { stack.close(); ns.delete(); clock.dispose(); } };
   } catch (err) {

@@ -3,7 +3,9 @@
 
 import type { EventEmitter } from 'node:events';
 import { Stack } from '../../stack/stack';
-import { RealClock, VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
+import { RealClock } from '../../net-api/real-clock';
+import { CryptoRandom } from '../../net-api/crypto-random';
 import { SeededRandom } from '../../stack/random';
 import { LoopbackDevice } from '../../devices/loopback';
 import type { StackConfigInput } from '../../stack/config';
@@ -11,7 +13,7 @@ import { createNet, type Net } from '../../net-api/index';
 
 export function freshNet(config?: StackConfigInput): Net {
   const clock = new RealClock();
-  const stack = new Stack({ name: 'test', clock, config });
+  const stack = new Stack({ name: 'test', clock, random: new CryptoRandom(), config });
   stack.addInterface(new LoopbackDevice(clock), { address: '127.0.0.1/8', mtu: 65535 });
   return createNet(stack);
 }

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Stack } from '../../stack/stack';
-import { RealClock } from '../../stack/clock';
+import { RealClock } from '../../net-api/real-clock';
+import { CryptoRandom } from '../../net-api/crypto-random';
 import { LoopbackDevice } from '../../devices/loopback';
 import { createNet } from '../../net-api/index';
 import netModule, { defaultNet } from '../../net-api/default';
@@ -18,7 +19,7 @@ const dist = fileURLToPath(new URL('../../dist/net.js', import.meta.url));
 
 test('createNet(stack) and stack.net (cached per stack)', (t) => {
   const clock = new RealClock();
-  const stack = new Stack({ name: 's', clock });
+  const stack = new Stack({ name: 's', clock, random: new CryptoRandom() });
   stack.addInterface(new LoopbackDevice(clock), { address: '127.0.0.1/8' });
   const a = stack.net;
   t.is(stack.net, a);

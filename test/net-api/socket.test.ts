@@ -5,7 +5,7 @@ import { Readable, Writable, pipeline } from 'node:stream';
 import { createHash } from 'node:crypto';
 import { freshNet, listening, once, record, sleep, until, virtualNet } from './helpers';
 import { Stack } from '../../stack/stack';
-import { VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
 import { SeededRandom } from '../../stack/random';
 import { LoopbackDevice } from '../../devices/loopback';
 import { Link } from '../../devices/link';

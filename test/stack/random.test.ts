@@ -1,8 +1,9 @@
-import test from 'ava';
-import { CryptoRandom, SeededRandom } from '../../stack/random';
-import type { RandomSource } from '../../stack/random';
+// SeededRandom (stack/random): reference vectors, pinned sequences, seeds and
+// uniformity. CryptoRandom is tested in test/net-api/crypto-random.test.ts.
 
-const draw = (r: RandomSource, n: number): number[] => Array.from({ length: n }, () => r.u32());
+import test from 'ava';
+import { SeededRandom } from '../../stack/random';
+import { assertRoughlyUniform, draw } from '../helpers/uniform';
 
 test('xoshiro128** matches the reference output for state (1, 2, 3, 4)', (t) => {
   // Worked by hand from the reference algorithm (Blackman & Vigna).
@@ -30,40 +31,9 @@ test('bad seeds are rejected', (t) => {
   t.throws(() => new SeededRandom(Infinity), { instanceOf: RangeError });
 });
 
-/** Chi-square statistic of `n` draws of `bucket()` into `k` buckets. */
-function chiSquare(k: number, n: number, bucket: () => number): number {
-  const counts = new Array<number>(k).fill(0);
-  for (let i = 0; i < n; i++) counts[bucket()]++;
-  const e = n / k;
-  return counts.reduce((acc, c) => acc + ((c - e) * (c - e)) / e, 0);
-}
-
-for (const [name, make] of [
-  ['SeededRandom', () => new SeededRandom('uniformity')],
-  ['CryptoRandom', () => new CryptoRandom()],
-] as const) {
-  test(`${name}: u32, float and fill are roughly uniform`, (t) => {
-    const r: RandomSource = make();
-    // 64 buckets, 63 degrees of freedom: p = 1e-6 lies near 130.
-    t.true(chiSquare(64, 200_000, () => r.u32() >>> 26) < 130, 'u32 high bits');
-    t.true(chiSquare(64, 200_000, () => r.u32() & 63) < 130, 'u32 low bits');
-    t.true(chiSquare(64, 200_000, () => Math.floor(r.float() * 64)) < 130, 'float');
-    let min = 1;
-    let max = 0;
-    for (let i = 0; i < 100_000; i++) {
-      const f = r.float();
-      if (f < min) min = f;
-      if (f > max) max = f;
-    }
-    t.true(min >= 0 && min < 0.001 && max < 1 && max > 0.999);
-    const bytes = new Uint8Array(256 * 400 + 3); // odd length: the tail is filled too
-    r.fill(bytes);
-    let i = 0;
-    t.true(chiSquare(256, bytes.length, () => bytes[i++]) < 380, 'fill bytes');
-    const u = new Set(draw(r, 10_000));
-    t.true(u.size > 9_990, 'u32 values repeat too often');
-  });
-}
+test('SeededRandom: u32, float and fill are roughly uniform', (t) => {
+  assertRoughlyUniform(t, new SeededRandom('uniformity'));
+});
 
 test('SeededRandom.fill is deterministic and covers every byte', (t) => {
   const a = new Uint8Array(13);
@@ -75,16 +45,4 @@ test('SeededRandom.fill is deterministic and covers every byte', (t) => {
   new SeededRandom(9).fill(many);
   // The last bytes are written too (a zero tail of length >= 3 has probability 2^-24).
   t.not(many[4096] | many[4097] | many[4098], 0);
-});
-
-test('CryptoRandom keeps producing fresh values across pool refills', (t) => {
-  const r = new CryptoRandom();
-  const values = draw(r, 5000); // several 1024-word pools
-  t.true(new Set(values).size > 4990);
-  t.true(values.every((v) => Number.isInteger(v) && v >= 0 && v <= 0xffffffff));
-  const a = new Uint8Array(32);
-  const b = new Uint8Array(32);
-  r.fill(a);
-  r.fill(b);
-  t.notDeepEqual(a, b);
 });

@@ -5,7 +5,8 @@
 
 import nodeNet from 'node:net';
 import { Stack } from '../../stack/stack';
-import { RealClock } from '../../stack/clock';
+import { RealClock } from '../../net-api/real-clock';
+import { CryptoRandom } from '../../net-api/crypto-random';
 import { LoopbackDevice } from '../../devices/loopback';
 import { createNet } from '../../net-api/index';
 
@@ -16,7 +17,7 @@ interface NetLike {
 
 function tcplabNet(): NetLike {
   const clock = new RealClock();
-  const stack = new Stack({ name: 'bench', clock });
+  const stack = new Stack({ name: 'bench', clock, random: new CryptoRandom() });
   stack.addInterface(new LoopbackDevice(clock), { address: '127.0.0.1/8' });
   return createNet(stack) as unknown as NetLike;
 }

@@ -8,7 +8,8 @@ import { benchTimers } from './timers';
 import { bulk, connectionsPerSecond, roundTrip } from './net-loopback';
 import nodeNet from 'node:net';
 import { Stack } from '../../stack/stack';
-import { RealClock } from '../../stack/clock';
+import { RealClock } from '../../net-api/real-clock';
+import { CryptoRandom } from '../../net-api/crypto-random';
 import { LoopbackDevice } from '../../devices/loopback';
 import { createNet } from '../../net-api/index';
 
@@ -32,7 +33,7 @@ benchTimers((l) => console.log(`  ${l}`));
 async function netLoopback(): Promise<void> {
   console.log('== tcplab net on its own loopback vs Node net on the kernel loopback (one process, same run)');
   const clock = new RealClock();
-  const stack = new Stack({ name: 'bench', clock });
+  const stack = new Stack({ name: 'bench', clock, random: new CryptoRandom() });
   stack.addInterface(new LoopbackDevice(clock), { address: '127.0.0.1/8' });
   type N = Parameters<typeof bulk>[0];
   const ours = createNet(stack) as unknown as N;

@@ -3,8 +3,8 @@
 // (add --expose-gc before --import for steadier heap-growth numbers).
 
 import { pathToFileURL } from 'node:url';
-import { VirtualClock } from '../../stack/clock';
-import type { Timer } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
+import type { Timer } from '../../stack/time/clock';
 import { SeededRandom } from '../../stack/random';
 
 const N = 100_000;

@@ -3,7 +3,7 @@
 // time. The same seed and the same script give the same frames at the same
 // virtual times, run after run.
 
-import { VirtualClock } from '../../stack/clock';
+import { VirtualClock } from '../../stack/time/virtual-clock';
 import { SeededRandom } from '../../stack/random';
 import { Stack } from '../../stack/stack';
 import type { StackConfigInput } from '../../stack/config';

@@ -3,7 +3,7 @@
 // (a fault injector in front of the loopback, a link) gets full checksums.
 
 import test from 'ava';
-import { VirtualClock } from '../../../stack/clock';
+import { VirtualClock } from '../../../stack/time/virtual-clock';
 import { SeededRandom } from '../../../stack/random';
 import { Stack } from '../../../stack/stack';
 import { LoopbackDevice } from '../../../devices/loopback';
