@@ -13,8 +13,8 @@ import { Interface } from './ip/interface';
 import { Ipv4Layer } from './ip/ipv4';
 import { TcpLayer } from './tcp/layer';
 import { formatIpv4, parseCidr, parseIpv4Address, IPPROTO_TCP } from './wire/ipv4';
-import { EthernetHeader, ETHERTYPE_ARP, ETHERTYPE_IPV4, formatMac, isBroadcastMac, isMulticastMac, macEquals, parseEthernet } from './wire/ethernet';
-import { ArpCache, defaultArpConfig, type ArpConfig } from './ip/arp';
+import { EthernetLink } from './link/ethernet';
+import { defaultArpConfig, type ArpConfig } from './link/arp';
 
 export interface StackOptions {
   /** Shown in traces; defaults to "stack". */
@@ -92,23 +92,18 @@ export class Stack {
     if (device.linkType === 'ethernet') {
       const mac = device.mac;
       if (mac === null) throw new Error(`ethernet device ${device.name} has no MAC address`);
-      iface.arp = new ArpCache({
-        clock: this.clock, mac, address,
-        output: (frame) => { iface.out.push(frame); this.queued(); },
-        allocFrame: (n) => this.frames.alloc(n),
+      iface.ethernet = new EthernetLink({
+        name: this.name, clock: this.clock, tracer: this.tracer,
         count: (r) => this.count(r),
-        trace: (what, ip, m) => {
-          if (this.tracer.enabled) {
-            this.tracer.emit({ type: 'arp', t: this.clock.now(), stack: this.name, iface: name, what, ip: formatIpv4(ip), mac: m === null ? null : formatMac(m) });
-          }
-        },
-        unreachable: (_ip, packets) => this.ip.unreachable(packets),
-      }, { ...defaultArpConfig, ...opts.arp });
+        allocFrame: (n) => this.frames.alloc(n),
+        output: (frame) => { iface.out.push(frame); this.queued(); },
+        ipInput: (packet) => this.ip.input(iface, packet),
+        unreachable: (packets) => this.ip.unreachable(packets),
+      }, name, mac, address, { ...defaultArpConfig, ...opts.arp });
     }
     this.ip.addInterface(iface);
-    device.attach((frames) => (iface.arp === null ? this.receive(iface, frames) : this.receiveEthernet(iface, frames)));
-    // Gratuitous ARP as the interface comes up (RFC 5227 3).
-    iface.arp?.announce();
+    device.attach((frames) => this.receive(iface, frames));
+    iface.ethernet?.up();
     return iface;
   }
 
@@ -152,39 +147,15 @@ export class Stack {
     for (const iface of this.ip.interfaces) iface.device.close();
   }
 
+  /** A batch from a device: bare IP packets, or Ethernet frames for the interface's link to take apart. */
   private receive(iface: Interface, frames: readonly Uint8Array[]): void {
     if (this.closed || !iface.up) return;
-    this.inBatch++;
-    try {
-      for (let i = 0; i < frames.length; i++) this.ip.input(iface, frames[i]);
-    } finally {
-      this.inBatch--;
-    }
-    this.afterWork();
-  }
-
-  private readonly eth = new EthernetHeader();
-
-  private receiveEthernet(iface: Interface, frames: readonly Uint8Array[]): void {
-    if (this.closed || !iface.up) return;
-    const eth = this.eth;
-    const mac = iface.device.mac as Uint8Array;
+    const eth = iface.ethernet;
     this.inBatch++;
     try {
       for (let i = 0; i < frames.length; i++) {
-        const f = frames[i];
-        const reason = parseEthernet(f, eth);
-        if (reason !== null) {
-          this.count(reason);
-          continue;
-        }
-        if (!macEquals(f, mac) && !isBroadcastMac(f) && !isMulticastMac(f)) {
-          this.count('ethernet-not-for-us');
-          continue;
-        }
-        if (eth.etherType === ETHERTYPE_IPV4) this.ip.input(iface, f.subarray(eth.payloadOffset, eth.payloadOffset + eth.payloadLength));
-        else if (eth.etherType === ETHERTYPE_ARP) (iface.arp as ArpCache).input(f, eth.payloadOffset, eth.payloadLength);
-        else this.count('ethernet-unknown-type');
+        if (eth === null) this.ip.input(iface, frames[i]);
+        else eth.input(frames[i]);
       }
     } finally {
       this.inBatch--;

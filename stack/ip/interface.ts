@@ -2,7 +2,7 @@
 // plus the batch of frames waiting to go out through it.
 
 import type { Device } from '../device';
-import type { ArpCache } from './arp';
+import type { EthernetLink } from '../link/ethernet';
 
 export class Interface {
   up = true;
@@ -11,8 +11,8 @@ export class Interface {
   readonly netmask: number;
   /** The device cannot damage frames: TCP checksums are neither computed nor verified (Linux lo). */
   readonly checksumOffload: boolean;
-  /** The neighbour cache, for Ethernet interfaces. */
-  arp: ArpCache | null = null;
+  /** Framing and the neighbour cache, for Ethernet devices; null where frames are bare IP packets. */
+  ethernet: EthernetLink | null = null;
 
   constructor(
     readonly name: string,

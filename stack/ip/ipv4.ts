@@ -259,8 +259,8 @@ export class Ipv4Layer {
       return 'EHOSTUNREACH';
     }
     const iface = r.iface;
-    const arp = iface.arp;
-    // Ethernet: the next hop's MAC comes from the neighbour cache (the gateway's, off-link).
+    const eth = iface.ethernet;
+    // Ethernet: the link resolves the next hop's MAC (the gateway's, off-link).
     const nextHop = r.gateway !== 0 ? r.gateway : dst;
     const broadcast = dst === 0xffffffff || (iface.prefixLength < 31 && dst === iface.broadcast);
     if (ipLength > iface.mtu) {
@@ -271,16 +271,16 @@ export class Ipv4Layer {
         return 'EMSGSIZE';
       }
       for (const p of pieces) {
-        if (arp === null) iface.out.push(p);
-        else if (broadcast) arp.sendBroadcast(p, 0, p.length);
-        else arp.send(nextHop, p, 0, p.length);
+        if (eth === null) iface.out.push(p);
+        else if (broadcast) eth.broadcastIp(p, 0, p.length);
+        else eth.sendIp(nextHop, p, 0, p.length);
       }
-    } else if (arp === null) {
+    } else if (eth === null) {
       iface.out.push(packet);
     } else if (broadcast) {
-      arp.sendBroadcast(frame, hr, ipLength);
+      eth.broadcastIp(frame, hr, ipLength);
     } else {
-      arp.send(nextHop, frame, hr, ipLength);
+      eth.sendIp(nextHop, frame, hr, ipLength);
     }
     this.host.queued();
     return null;
