@@ -12,7 +12,8 @@ import { FrameAllocator } from './buffers';
 import { Interface } from './ip/interface';
 import { Ipv4Layer } from './ip/ipv4';
 import { TcpLayer } from './tcp/layer';
-import { formatIpv4, parseCidr, parseIpv4Address, IPPROTO_TCP } from './wire/ipv4';
+import { formatIpv4, parseCidr, parseIpv4Address, prefixMask, IPPROTO_TCP } from './wire/ipv4';
+import { ETHERNET_HEADER_LENGTH } from './wire/ethernet';
 import { EthernetLink } from './link/ethernet';
 import { defaultArpConfig, type ArpConfig } from './link/arp';
 
@@ -35,8 +36,8 @@ export interface InterfaceOptions {
   arp?: Partial<ArpConfig>;
 }
 
-/** Room kept before the IP header of every outgoing frame (an Ethernet header fits). */
-const HEADROOM = 14;
+/** Room kept before the IP header of every outgoing frame: the largest link header, Ethernet's. */
+const HEADROOM = ETHERNET_HEADER_LENGTH;
 
 export class Stack {
   readonly name: string;
@@ -115,8 +116,7 @@ export class Stack {
     if (ifaceName !== undefined) iface = this.ip.interfaces.find((i) => i.name === ifaceName);
     else if (gw !== 0) iface = this.ip.interfaces.find((i) => i.contains(gw));
     if (iface === undefined) throw new Error(`no interface for route ${cidr}`);
-    const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-    this.ip.routes.add({ prefix: (address & mask) >>> 0, prefixLength, gateway: gw, iface });
+    this.ip.routes.add({ prefix: (address & prefixMask(prefixLength)) >>> 0, prefixLength, gateway: gw, iface });
   }
 
   /** How many times `reason` was counted. */

@@ -3,6 +3,7 @@
 
 import type { Device } from '../device';
 import type { EthernetLink } from '../link/ethernet';
+import { prefixMask } from '../wire/ipv4';
 
 export class Interface {
   up = true;
@@ -22,7 +23,7 @@ export class Interface {
     /** Settable while running, as `ip link set dev X mtu N`: connections take the new size when their segments no longer fit. */
     public mtu: number,
   ) {
-    this.netmask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+    this.netmask = prefixMask(prefixLength);
     this.checksumOffload = device.checksumOffload === true;
   }
 

@@ -63,6 +63,15 @@ export const BROADCAST_MAC: Uint8Array = new Uint8Array([0xff, 0xff, 0xff, 0xff,
 /** 00:00:00:00:00:00 (the unknown target of an ARP request). Treat as read-only. */
 export const ZERO_MAC: Uint8Array = new Uint8Array(MAC_LENGTH);
 
+/**
+ * Make the address in `mac` a locally administered unicast one, in place (RFC 7042 2.1:
+ * the U/L bit set, the I/G bit clear), and return it: random bytes -> a MAC of our own.
+ */
+export function makeLocalUnicastMac(mac: Uint8Array): Uint8Array {
+  mac[0] = (mac[0] & 0xfc) | 0x02;
+  return mac;
+}
+
 export function isBroadcastMac(mac: Uint8Array, offset = 0): boolean {
   for (let i = 0; i < MAC_LENGTH; i++) if (mac[offset + i] !== 0xff) return false;
   return true;

@@ -19,6 +19,7 @@
 // anything outside its own body.
 
 import type { TraceEvent } from '../../stack/trace';
+import { TCP_ACK as ACK, TCP_FIN as FIN, TCP_RST as RST, TCP_SYN as SYN } from '../../stack/wire/tcp';
 
 type SegmentEvent = Extract<TraceEvent, { type: 'segment' }>;
 type StateEvent = Extract<TraceEvent, { type: 'state' }>;
@@ -40,12 +41,6 @@ export interface ReportOptions {
   /** Most segments per connection the page keeps for browsing the ladder (default 50,000). */
   maxLadderSegments?: number;
 }
-
-// TCP header flags.
-const FIN = 1;
-const SYN = 2;
-const RST = 4;
-const ACK = 16;
 
 // Bits of a ladder segment's kind (LadderSeg index 8); ladderSvg repeats them.
 const K_LOST = 1;
