@@ -18,13 +18,10 @@ export interface TransportEvents {
 }
 
 export interface Transport {
-  readonly kind: 'tcp' | 'unix';
   /** Takes what fits, returns how many bytes; `writable` fires when more fits. May throw (EPIPE). */
   send(data: Uint8Array): number;
   read(): Uint8Array | null;
   readonly readableLength: number;
-  /** Bytes handed over and not yet acknowledged by the peer (TCP) or not yet written (UNIX). */
-  readonly unsent: number;
   shutdown(): void;
   /** Full close: FIN, or RST when unread data is left (as Linux close()). */
   close(): void;
@@ -40,7 +37,6 @@ export interface Transport {
 }
 
 export class TcpTransport implements Transport {
-  readonly kind = 'tcp';
   readonly ownsLoopRef = false;
 
   constructor(readonly conn: TcpConnection) {}
@@ -66,10 +62,6 @@ export class TcpTransport implements Transport {
 
   get readableLength(): number {
     return this.conn.readableLength;
-  }
-
-  get unsent(): number {
-    return this.conn.sendQueue.length;
   }
 
   shutdown(): void {
@@ -106,7 +98,6 @@ export class TcpTransport implements Transport {
 
 /** A kernel UNIX domain socket, read in paused mode so flow control stays with our Socket. */
 export class UnixTransport implements Transport {
-  readonly kind = 'unix';
   readonly ownsLoopRef = true;
   private error: Error | null = null;
   private blocked = false;
@@ -146,10 +137,6 @@ export class UnixTransport implements Transport {
 
   get readableLength(): number {
     return this.sock.readableLength;
-  }
-
-  get unsent(): number {
-    return this.sock.writableLength;
   }
 
   shutdown(): void {

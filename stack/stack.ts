@@ -64,7 +64,7 @@ export class Stack {
     this.ip = new Ipv4Layer({
       name: this.name, clock: this.clock, tracer: this.tracer, frames: this.frames, headroom: HEADROOM,
       count: (r) => this.count(r),
-      queued: () => this.queued(),
+      queued: () => this.scheduleAfterWork(),
     }, this.config.ip);
     this.tcp = new TcpLayer({
       name: this.name, clock: this.clock, random: this.random, tracer: this.tracer, headroom: HEADROOM,
@@ -75,7 +75,7 @@ export class Stack {
       checksumOffloadTo: (dst) => self.ip.checksumOffloadTo(dst),
       allocFrame: (n) => self.frames.alloc(n),
       sendIp: (frame, len, proto, src, dst) => self.ip.send(frame, len, proto, src, dst),
-      soon: () => self.soon(),
+      soon: () => self.scheduleAfterWork(),
     }, this.config.tcp);
     this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst, verify) => this.tcp.input(p, off, len, src, dst, verify),
       (type, code, original) => this.tcp.icmpError(type, code, original));
@@ -97,7 +97,7 @@ export class Stack {
         name: this.name, clock: this.clock, tracer: this.tracer,
         count: (r) => this.count(r),
         allocFrame: (n) => this.frames.alloc(n),
-        output: (frame) => { iface.out.push(frame); this.queued(); },
+        output: (frame) => { iface.out.push(frame); this.scheduleAfterWork(); },
         ipInput: (packet) => this.ip.input(iface, packet),
         unreachable: (packets) => this.ip.unreachable(packets),
       }, name, mac, address, { ...defaultArpConfig, ...opts.arp });
@@ -174,11 +174,11 @@ export class Stack {
     this.flush();
   }
 
-  private queued(): void {
-    if (this.inBatch === 0 && !this.soonTimer.armed) this.soonTimer.start(0);
-  }
-
-  private soon(): void {
+  /**
+   * Work was queued (output, notifications, owed ACKs): inside a batch the
+   * batch's end does it; outside one (a user call, a timer), a zero timer.
+   */
+  private scheduleAfterWork(): void {
     if (this.inBatch === 0 && !this.soonTimer.armed) this.soonTimer.start(0);
   }
 }

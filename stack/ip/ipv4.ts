@@ -10,7 +10,7 @@ import {
 } from '../wire/ipv4';
 import {
   ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH, ICMP_HOST_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE,
-  ICMP_PORT_UNREACHABLE, ICMP_TIME_EXCEEDED, IcmpMessage, icmpErrorLength, parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
+  ICMP_TIME_EXCEEDED, IcmpMessage, icmpErrorLength, parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
 } from '../wire/icmp';
 import { Interface } from './interface';
 import { RouteTable } from './routes';
@@ -325,11 +325,6 @@ export class Ipv4Layer {
     const icmpLen = writeIcmpError(frame, hr + IPV4_HEADER_LENGTH, type, code, original, 0, original.length);
     this.traceIcmp('out', type, code, from, to);
     this.send(frame.subarray(0, hr + IPV4_HEADER_LENGTH + icmpLen), IPV4_HEADER_LENGTH + icmpLen, IPPROTO_ICMP, from, to, false);
-  }
-
-  /** Port unreachable, for transports without a listener (UDP, later). */
-  portUnreachable(original: Uint8Array, to: number, from: number): void {
-    this.sendIcmpError(ICMP_DEST_UNREACHABLE, ICMP_PORT_UNREACHABLE, original, to, from);
   }
 
   private armReassemblyTimer(): void {
