@@ -1,6 +1,8 @@
 // What a Socket sits on: a tcplab TcpConnection, or a kernel UNIX domain
 // socket (Node's own net.Socket) for local paths. Both look the same to the
-// Socket: send/read/shutdown/close and five notifications.
+// Socket: send/read/shutdown/close and five notifications. The Socket knows
+// nothing else of what is underneath: whatever a transport needs from the
+// stack behind it, it asks for here.
 
 import * as realNet from 'node:net';
 import type { TcpConnection } from '../stack/tcp/connection';
@@ -18,6 +20,12 @@ export interface TransportEvents {
 }
 
 export interface Transport {
+  /**
+   * Where the notifications go from now on. What happened before there was
+   * anyone to tell (an accepted connection's data, FIN or reset) is delivered
+   * soon after, never synchronously.
+   */
+  attach(ev: TransportEvents): void;
   /** Takes what fits, returns how many bytes; `writable` fires when more fits. May throw (EPIPE). */
   send(data: Uint8Array): number;
   read(): Uint8Array | null;
@@ -34,14 +42,15 @@ export interface Transport {
   readonly ownsLoopRef: boolean;
   ref(): void;
   unref(): void;
+  /** The tcplab TCP connection underneath, for introspection; null for a UNIX socket. */
+  readonly connection: TcpConnection | null;
 }
 
 export class TcpTransport implements Transport {
   readonly ownsLoopRef = false;
 
-  constructor(readonly conn: TcpConnection) {}
+  constructor(private readonly conn: TcpConnection) {}
 
-  /** Attach the notifications to the connection (pending ones are delivered then). */
   attach(ev: TransportEvents): void {
     this.conn.attach({
       onConnect: () => ev.connect(),
@@ -50,6 +59,12 @@ export class TcpTransport implements Transport {
       onEnd: () => ev.end(),
       onClose: (_c, err: TcpError | null) => ev.close(err),
     });
+    // Have the stack dispatch (and flush) on its next turn, so that what waited for a handler reaches it.
+    this.conn.layer.host.soon();
+  }
+
+  get connection(): TcpConnection {
+    return this.conn;
   }
 
   send(data: Uint8Array): number {
@@ -102,7 +117,9 @@ export class UnixTransport implements Transport {
   private error: Error | null = null;
   private blocked = false;
 
-  constructor(readonly sock: realNet.Socket, private readonly path: string) {}
+  readonly connection = null;
+
+  constructor(private readonly sock: realNet.Socket, private readonly path: string) {}
 
   attach(ev: TransportEvents): void {
     const s = this.sock;
