@@ -16,8 +16,10 @@ native: install
 build: install native
 	node tools/build.mjs
 
+# Two configs: the whole tree, and stack/wire/ again with noUncheckedIndexedAccess.
 typecheck: install
 	npx tsc --noEmit
+	npx tsc --noEmit -p tsconfig.strict-wire.json
 
 test: build typecheck
 	npx ava

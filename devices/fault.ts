@@ -6,7 +6,7 @@
 
 import type { Clock } from '../stack/time/clock';
 import { WrapperDevice } from './wrapper';
-import type { Device, FrameReceiver } from '../stack/device';
+import { linkHeaderLength, type Device, type FrameReceiver } from '../stack/device';
 import type { RandomSource } from '../stack/random';
 import {
   addListener,
@@ -33,7 +33,6 @@ export interface FaultOptions extends Partial<ImpairmentOptions> {
   rx?: Partial<ImpairmentOptions>;
 }
 
-const ETHERNET_HEADER_BYTES = 14;
 const faultKeys = new Set(['tx', 'rx', ...Object.keys(defaultImpairments)]);
 
 function directionPatch(options: FaultOptions, side: FaultDirection): Partial<ImpairmentOptions> {
@@ -64,7 +63,7 @@ export class FaultInjector extends WrapperDevice {
     options: FaultOptions = {},
   ) {
     super(inner);
-    const headerBytes = inner.linkType === 'ethernet' ? ETHERNET_HEADER_BYTES : 0;
+    const headerBytes = linkHeaderLength(inner.linkType);
     this.tx = new ImpairedPath<FaultDirection>({
       clock,
       random,

@@ -5,8 +5,9 @@
 // through the link.
 
 import type { Clock } from '../stack/time/clock';
-import type { Device, FrameReceiver, LinkType } from '../stack/device';
+import { linkHeaderLength, type Device, type FrameReceiver, type LinkType } from '../stack/device';
 import type { RandomSource } from '../stack/random';
+import { MAC_LENGTH, makeLocalUnicastMac } from '../stack/wire/ethernet';
 import {
   addListener,
   defaultImpairments,
@@ -48,17 +49,15 @@ export interface LinkOptions extends LinkImpairments {
 }
 
 export const DEFAULT_LINK_MTU = 1500;
-const ETHERNET_HEADER_BYTES = 14;
 
 function randomMac(random: RandomSource): Uint8Array {
-  const mac = new Uint8Array(6);
+  const mac = new Uint8Array(MAC_LENGTH);
   random.fill(mac);
-  mac[0] = (mac[0]! & 0xfc) | 0x02; // locally administered, unicast
-  return mac;
+  return makeLocalUnicastMac(mac);
 }
 
 function checkMac(mac: Uint8Array): Uint8Array {
-  if (mac.length !== 6) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
+  if (mac.length !== MAC_LENGTH) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
   return mac.slice();
 }
 
@@ -142,7 +141,7 @@ export class Link {
     const linkType = options.linkType ?? 'ip';
     if (linkType !== 'ip' && linkType !== 'ethernet') throw new RangeError(`unknown link type '${String(linkType)}'`);
     this.linkMtu = options.mtu ?? DEFAULT_LINK_MTU;
-    const headerBytes = linkType === 'ethernet' ? ETHERNET_HEADER_BYTES : 0;
+    const headerBytes = linkHeaderLength(linkType);
     const base = mergeImpairments(defaultImpairments, { mtu: this.linkMtu });
     this.aToB = new ImpairedPath<LinkSide>({
       clock,

@@ -9,6 +9,7 @@
 // set, the I/G bit clear), never equal to the kernel's.
 
 import type { LinkType } from '../stack/device';
+import { ETHERNET_HEADER_LENGTH, MAC_LENGTH, isMulticastMac, macEquals, makeLocalUnicastMac } from '../stack/wire/ethernet';
 import { randomFillSync } from 'node:crypto';
 import { TuntapDevice, type TuntapOptions } from './tun';
 
@@ -17,17 +18,15 @@ export interface TapOptions extends TuntapOptions {
   mac?: Uint8Array;
 }
 
-const ETHERNET_HEADER_BYTES = 14;
-
 export class TapDevice extends TuntapDevice {
   readonly linkType: LinkType = 'ethernet';
   readonly mac: Uint8Array;
 
   constructor(options: TapOptions = {}) {
-    super('tap', options, ETHERNET_HEADER_BYTES);
+    super('tap', options, ETHERNET_HEADER_LENGTH);
     const kernel = this.kernelMac;
     if (options.mac !== undefined) {
-      if (options.mac.length !== 6 || (options.mac[0] & 1) !== 0) {
+      if (options.mac.length !== MAC_LENGTH || isMulticastMac(options.mac)) {
         this.close();
         throw new RangeError('mac must be 6 bytes and unicast');
       }
@@ -35,7 +34,7 @@ export class TapDevice extends TuntapDevice {
     } else {
       let mac: Uint8Array;
       do mac = randomLocalMac();
-      while (kernel !== null && sameMac(mac, kernel));
+      while (kernel !== null && macEquals(mac, kernel));
       this.mac = mac;
     }
   }
@@ -50,13 +49,5 @@ export class TapDevice extends TuntapDevice {
 
 /** A random unicast, locally administered MAC. */
 export function randomLocalMac(): Uint8Array {
-  const mac = new Uint8Array(6);
-  randomFillSync(mac);
-  mac[0] = (mac[0] & 0xfc) | 0x02;
-  return mac;
-}
-
-function sameMac(a: Uint8Array, b: Uint8Array): boolean {
-  for (let i = 0; i < 6; i++) if (a[i] !== b[i]) return false;
-  return true;
+  return makeLocalUnicastMac(randomFillSync(new Uint8Array(MAC_LENGTH)));
 }

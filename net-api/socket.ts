@@ -302,11 +302,7 @@ export class Socket extends Duplex {
       }),
       close: (err) => this.ctx.defer(() => this.onTransportClose(err)),
     };
-    if (t instanceof TcpTransport) {
-      t.attach(ev);
-      // Deliver what waited for a handler (an accepted connection's data, FIN or RST).
-      t.conn.layer.afterUserCall(t.conn);
-    } else if (t instanceof UnixTransport) t.attach(ev);
+    t.attach(ev);
     this.updateRef();
   }
 
@@ -668,8 +664,7 @@ export class Socket extends Duplex {
 
   /** The TcpConnection under this socket (tcplab introspection), or null. */
   get connection(): import('../stack/tcp/connection').TcpConnection | null {
-    const t = this._transport;
-    return t instanceof TcpTransport ? t.conn : null;
+    return this._transport?.connection ?? null;
   }
 }
 

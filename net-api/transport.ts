@@ -1,6 +1,8 @@
 // What a Socket sits on: a tcplab TcpConnection, or a kernel UNIX domain
 // socket (Node's own net.Socket) for local paths. Both look the same to the
-// Socket: send/read/shutdown/close and five notifications.
+// Socket: send/read/shutdown/close and five notifications. The Socket knows
+// nothing else of what is underneath: whatever a transport needs from the
+// stack behind it, it asks for here.
 
 import * as realNet from 'node:net';
 import type { TcpConnection } from '../stack/tcp/connection';
@@ -18,13 +20,16 @@ export interface TransportEvents {
 }
 
 export interface Transport {
-  readonly kind: 'tcp' | 'unix';
+  /**
+   * Where the notifications go from now on. What happened before there was
+   * anyone to tell (an accepted connection's data, FIN or reset) is delivered
+   * soon after, never synchronously.
+   */
+  attach(ev: TransportEvents): void;
   /** Takes what fits, returns how many bytes; `writable` fires when more fits. May throw (EPIPE). */
   send(data: Uint8Array): number;
   read(): Uint8Array | null;
   readonly readableLength: number;
-  /** Bytes handed over and not yet acknowledged by the peer (TCP) or not yet written (UNIX). */
-  readonly unsent: number;
   shutdown(): void;
   /** Full close: FIN, or RST when unread data is left (as Linux close()). */
   close(): void;
@@ -37,15 +42,15 @@ export interface Transport {
   readonly ownsLoopRef: boolean;
   ref(): void;
   unref(): void;
+  /** The tcplab TCP connection underneath, for introspection; null for a UNIX socket. */
+  readonly connection: TcpConnection | null;
 }
 
 export class TcpTransport implements Transport {
-  readonly kind = 'tcp';
   readonly ownsLoopRef = false;
 
-  constructor(readonly conn: TcpConnection) {}
+  constructor(private readonly conn: TcpConnection) {}
 
-  /** Attach the notifications to the connection (pending ones are delivered then). */
   attach(ev: TransportEvents): void {
     this.conn.attach({
       onConnect: () => ev.connect(),
@@ -54,6 +59,12 @@ export class TcpTransport implements Transport {
       onEnd: () => ev.end(),
       onClose: (_c, err: TcpError | null) => ev.close(err),
     });
+    // Have the stack dispatch (and flush) on its next turn, so that what waited for a handler reaches it.
+    this.conn.layer.afterUserCall(this.conn);
+  }
+
+  get connection(): TcpConnection {
+    return this.conn;
   }
 
   send(data: Uint8Array): number {
@@ -66,10 +77,6 @@ export class TcpTransport implements Transport {
 
   get readableLength(): number {
     return this.conn.readableLength;
-  }
-
-  get unsent(): number {
-    return this.conn.sendQueue.length;
   }
 
   shutdown(): void {
@@ -106,12 +113,13 @@ export class TcpTransport implements Transport {
 
 /** A kernel UNIX domain socket, read in paused mode so flow control stays with our Socket. */
 export class UnixTransport implements Transport {
-  readonly kind = 'unix';
   readonly ownsLoopRef = true;
   private error: Error | null = null;
   private blocked = false;
 
-  constructor(readonly sock: realNet.Socket, private readonly path: string) {}
+  readonly connection = null;
+
+  constructor(private readonly sock: realNet.Socket, private readonly path: string) {}
 
   attach(ev: TransportEvents): void {
     const s = this.sock;
@@ -146,10 +154,6 @@ export class UnixTransport implements Transport {
 
   get readableLength(): number {
     return this.sock.readableLength;
-  }
-
-  get unsent(): number {
-    return this.sock.writableLength;
   }
 
   shutdown(): void {

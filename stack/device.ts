@@ -1,8 +1,15 @@
 // The one interface between the stack and whatever moves its frames: loopback,
 // in-memory links, fault injectors, capture, Linux TUN and TAP.
 
+import { ETHERNET_HEADER_LENGTH } from './wire/ethernet';
+
 /** 'ip': each frame is one IPv4 packet (TUN, loopback, in-memory links). 'ethernet': Ethernet II frames (TAP). */
 export type LinkType = 'ip' | 'ethernet';
+
+/** Bytes a frame of this link type carries before its IP packet (beyond the MTU). */
+export function linkHeaderLength(linkType: LinkType): number {
+  return linkType === 'ethernet' ? ETHERNET_HEADER_LENGTH : 0;
+}
 
 /** Receives a batch of frames. The array belongs to the device and may be reused after the call returns; the frames themselves are the receiver's to keep, and nobody writes into them afterwards. */
 export type FrameReceiver = (frames: readonly Uint8Array[]) => void;

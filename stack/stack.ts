@@ -11,9 +11,10 @@ import { FrameAllocator } from './buffers';
 import { Interface } from './ip/interface';
 import { Ipv4Layer } from './ip/ipv4';
 import { TcpLayer } from './tcp/layer';
-import { formatIpv4, parseCidr, parseIpv4Address, IPPROTO_TCP } from './wire/ipv4';
-import { EthernetHeader, ETHERTYPE_ARP, ETHERTYPE_IPV4, formatMac, isBroadcastMac, isMulticastMac, macEquals, parseEthernet } from './wire/ethernet';
-import { ArpCache, defaultArpConfig, type ArpConfig } from './ip/arp';
+import { formatIpv4, parseCidr, parseIpv4Address, prefixMask, IPPROTO_TCP } from './wire/ipv4';
+import { ETHERNET_HEADER_LENGTH } from './wire/ethernet';
+import { EthernetLink } from './link/ethernet';
+import { defaultArpConfig, type ArpConfig } from './link/arp';
 
 export interface StackOptions {
   /** Shown in traces; defaults to "stack". */
@@ -34,8 +35,8 @@ export interface InterfaceOptions {
   arp?: Partial<ArpConfig>;
 }
 
-/** Room kept before the IP header of every outgoing frame (an Ethernet header fits). */
-const HEADROOM = 14;
+/** Room kept before the IP header of every outgoing frame: the largest link header, Ethernet's. */
+const HEADROOM = ETHERNET_HEADER_LENGTH;
 
 export class Stack {
   readonly name: string;
@@ -62,7 +63,7 @@ export class Stack {
     this.ip = new Ipv4Layer({
       name: this.name, clock: this.clock, tracer: this.tracer, frames: this.frames, headroom: HEADROOM,
       count: (r) => this.count(r),
-      queued: () => this.queued(),
+      queued: () => this.scheduleAfterWork(),
     }, this.config.ip);
     this.tcp = new TcpLayer({
       name: this.name, clock: this.clock, random: this.random, tracer: this.tracer, headroom: HEADROOM,
@@ -73,7 +74,7 @@ export class Stack {
       checksumOffloadTo: (dst) => self.ip.checksumOffloadTo(dst),
       allocFrame: (n) => self.frames.alloc(n),
       sendIp: (frame, len, proto, src, dst) => self.ip.send(frame, len, proto, src, dst),
-      soon: () => self.soon(),
+      soon: () => self.scheduleAfterWork(),
     }, this.config.tcp);
     this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst, verify) => this.tcp.input(p, off, len, src, dst, verify),
       (type, code, original) => this.tcp.icmpError(type, code, original));
@@ -91,23 +92,18 @@ export class Stack {
     if (device.linkType === 'ethernet') {
       const mac = device.mac;
       if (mac === null) throw new Error(`ethernet device ${device.name} has no MAC address`);
-      iface.arp = new ArpCache({
-        clock: this.clock, mac, address,
-        output: (frame) => { iface.out.push(frame); this.queued(); },
-        allocFrame: (n) => this.frames.alloc(n),
+      iface.ethernet = new EthernetLink({
+        name: this.name, clock: this.clock, tracer: this.tracer,
         count: (r) => this.count(r),
-        trace: (what, ip, m) => {
-          if (this.tracer.enabled) {
-            this.tracer.emit({ type: 'arp', t: this.clock.now(), stack: this.name, iface: name, what, ip: formatIpv4(ip), mac: m === null ? null : formatMac(m) });
-          }
-        },
-        unreachable: (_ip, packets) => this.ip.unreachable(packets),
-      }, { ...defaultArpConfig, ...opts.arp });
+        allocFrame: (n) => this.frames.alloc(n),
+        output: (frame) => { iface.out.push(frame); this.scheduleAfterWork(); },
+        ipInput: (packet) => this.ip.input(iface, packet),
+        unreachable: (packets) => this.ip.unreachable(packets),
+      }, name, mac, address, { ...defaultArpConfig, ...opts.arp });
     }
     this.ip.addInterface(iface);
-    device.attach((frames) => (iface.arp === null ? this.receive(iface, frames) : this.receiveEthernet(iface, frames)));
-    // Gratuitous ARP as the interface comes up (RFC 5227 3).
-    iface.arp?.announce();
+    device.attach((frames) => this.receive(iface, frames));
+    iface.ethernet?.up();
     return iface;
   }
 
@@ -119,8 +115,7 @@ export class Stack {
     if (ifaceName !== undefined) iface = this.ip.interfaces.find((i) => i.name === ifaceName);
     else if (gw !== 0) iface = this.ip.interfaces.find((i) => i.contains(gw));
     if (iface === undefined) throw new Error(`no interface for route ${cidr}`);
-    const mask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
-    this.ip.routes.add({ prefix: (address & mask) >>> 0, prefixLength, gateway: gw, iface });
+    this.ip.routes.add({ prefix: (address & prefixMask(prefixLength)) >>> 0, prefixLength, gateway: gw, iface });
   }
 
   /** How many times `reason` was counted. */
@@ -151,39 +146,15 @@ export class Stack {
     for (const iface of this.ip.interfaces) iface.device.close();
   }
 
+  /** A batch from a device: bare IP packets, or Ethernet frames for the interface's link to take apart. */
   private receive(iface: Interface, frames: readonly Uint8Array[]): void {
     if (this.closed || !iface.up) return;
-    this.inBatch++;
-    try {
-      for (let i = 0; i < frames.length; i++) this.ip.input(iface, frames[i]);
-    } finally {
-      this.inBatch--;
-    }
-    this.afterWork();
-  }
-
-  private readonly eth = new EthernetHeader();
-
-  private receiveEthernet(iface: Interface, frames: readonly Uint8Array[]): void {
-    if (this.closed || !iface.up) return;
-    const eth = this.eth;
-    const mac = iface.device.mac as Uint8Array;
+    const eth = iface.ethernet;
     this.inBatch++;
     try {
       for (let i = 0; i < frames.length; i++) {
-        const f = frames[i];
-        const reason = parseEthernet(f, eth);
-        if (reason !== null) {
-          this.count(reason);
-          continue;
-        }
-        if (!macEquals(f, mac) && !isBroadcastMac(f) && !isMulticastMac(f)) {
-          this.count('ethernet-not-for-us');
-          continue;
-        }
-        if (eth.etherType === ETHERTYPE_IPV4) this.ip.input(iface, f.subarray(eth.payloadOffset, eth.payloadOffset + eth.payloadLength));
-        else if (eth.etherType === ETHERTYPE_ARP) (iface.arp as ArpCache).input(f, eth.payloadOffset, eth.payloadLength);
-        else this.count('ethernet-unknown-type');
+        if (eth === null) this.ip.input(iface, frames[i]);
+        else eth.input(frames[i]);
       }
     } finally {
       this.inBatch--;
@@ -202,11 +173,11 @@ export class Stack {
     this.flush();
   }
 
-  private queued(): void {
-    if (this.inBatch === 0 && !this.soonTimer.armed) this.soonTimer.start(0);
-  }
-
-  private soon(): void {
+  /**
+   * Work was queued (output, notifications, owed ACKs): inside a batch the
+   * batch's end does it; outside one (a user call, a timer), a zero timer.
+   */
+  private scheduleAfterWork(): void {
     if (this.inBatch === 0 && !this.soonTimer.armed) this.soonTimer.start(0);
   }
 }

@@ -6,11 +6,7 @@
 
 import type { TraceEvent } from '../stack/trace';
 import { flagString, formatTime } from './format';
-
-const FIN = 0x01;
-const SYN = 0x02;
-const RST = 0x04;
-const ACK = 0x10;
+import { TCP_ACK as ACK, TCP_FIN as FIN, TCP_RST as RST, TCP_SYN as SYN } from '../stack/wire/tcp';
 
 type SegmentEvent = Extract<TraceEvent, { type: 'segment' }>;
 

@@ -2,14 +2,15 @@
 // with virtual time, endpoints, flags, seq, ack, window, length and options.
 
 import type { TraceEvent, SegmentFields } from '../stack/trace';
+import { TCP_ACK, TCP_CWR, TCP_ECE, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, TCP_URG } from '../stack/wire/tcp';
 
-const FLAG_CHARS: Array<[number, string]> = [[0x02, 'S'], [0x01, 'F'], [0x04, 'R'], [0x08, 'P'], [0x20, 'U'], [0x40, 'E'], [0x80, 'W']];
+const FLAG_CHARS: Array<[number, string]> = [[TCP_SYN, 'S'], [TCP_FIN, 'F'], [TCP_RST, 'R'], [TCP_PSH, 'P'], [TCP_URG, 'U'], [TCP_ECE, 'E'], [TCP_CWR, 'W']];
 
 /** tcpdump's flag notation: S, F, R, P, U, E, W, and '.' for ACK. */
 export function flagString(flags: number): string {
   let s = '';
   for (const [bit, ch] of FLAG_CHARS) if (flags & bit) s += ch;
-  if (flags & 0x10) s += '.';
+  if (flags & TCP_ACK) s += '.';
   return s === '' ? 'none' : s;
 }
 

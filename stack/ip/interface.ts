@@ -2,7 +2,8 @@
 // plus the batch of frames waiting to go out through it.
 
 import type { Device } from '../device';
-import type { ArpCache } from './arp';
+import type { EthernetLink } from '../link/ethernet';
+import { prefixMask } from '../wire/ipv4';
 
 export class Interface {
   up = true;
@@ -11,8 +12,8 @@ export class Interface {
   readonly netmask: number;
   /** The device cannot damage frames: TCP checksums are neither computed nor verified (Linux lo). */
   readonly checksumOffload: boolean;
-  /** The neighbour cache, for Ethernet interfaces. */
-  arp: ArpCache | null = null;
+  /** Framing and the neighbour cache, for Ethernet devices; null where frames are bare IP packets. */
+  ethernet: EthernetLink | null = null;
 
   constructor(
     readonly name: string,
@@ -22,7 +23,7 @@ export class Interface {
     /** Settable while running, as `ip link set dev X mtu N`: connections take the new size when their segments no longer fit. */
     public mtu: number,
   ) {
-    this.netmask = prefixLength === 0 ? 0 : (0xffffffff << (32 - prefixLength)) >>> 0;
+    this.netmask = prefixMask(prefixLength);
     this.checksumOffload = device.checksumOffload === true;
   }
 

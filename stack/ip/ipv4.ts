@@ -6,11 +6,11 @@ import type { IpConfig } from '../config';
 import type { Tracer } from '../trace';
 import type { FrameAllocator } from '../buffers';
 import {
-  IPPROTO_ICMP, IPPROTO_TCP, Ipv4Header, formatIpv4, parseIpv4, writeIpv4Header,
+  IPPROTO_ICMP, IPPROTO_TCP, IPV4_HEADER_LENGTH, IPV4_MAX_LENGTH, Ipv4Header, formatIpv4, parseIpv4, writeIpv4Header,
 } from '../wire/ipv4';
 import {
-  ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_TIME_EXCEEDED, IcmpMessage,
-  parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
+  ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH, ICMP_HOST_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE,
+  ICMP_TIME_EXCEEDED, IcmpMessage, icmpErrorLength, parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
 } from '../wire/icmp';
 import { Interface } from './interface';
 import { RouteTable } from './routes';
@@ -48,9 +48,6 @@ export interface Ipv4Host {
  * with DF set, or no route. null when the packet was queued.
  */
 export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | null;
-
-const ICMP_PORT_UNREACHABLE = 3;
-const ICMP_PROTOCOL_UNREACHABLE = 2;
 
 export class Ipv4Layer {
   readonly interfaces: Interface[] = [];
@@ -184,17 +181,17 @@ export class Ipv4Layer {
     if (m.type === ICMP_ECHO_REQUEST) {
       if (!this.config.answerPing || broadcast) return;
       const icmpLen = length;
-      const frame = this.host.frames.alloc(this.host.headroom + 20 + icmpLen);
-      writeIcmpEchoReply(frame, this.host.headroom + 20, packet, offset, length);
+      const frame = this.host.frames.alloc(this.host.headroom + IPV4_HEADER_LENGTH + icmpLen);
+      writeIcmpEchoReply(frame, this.host.headroom + IPV4_HEADER_LENGTH, packet, offset, length);
       this.traceIcmp('out', ICMP_ECHO_REPLY, 0, dst, src);
-      this.send(frame, 20 + icmpLen, IPPROTO_ICMP, dst, src, false);
+      this.send(frame, IPV4_HEADER_LENGTH + icmpLen, IPPROTO_ICMP, dst, src, false);
       return;
     }
     if (m.type === ICMP_DEST_UNREACHABLE || m.type === ICMP_TIME_EXCEEDED) {
       // The embedded original datagram tells which transport sent it (RFC 1122 3.2.2).
       const inner = new Ipv4Header();
       const emb = packet.subarray(m.originalOffset, offset + length);
-      if (parseIpv4(emb, inner, false) === null || emb.length >= 20) {
+      if (parseIpv4(emb, inner, false) === null || emb.length >= IPV4_HEADER_LENGTH) {
         const handler = this.icmpErrorHandlers.get(emb.length >= 10 ? emb[9] : -1);
         if (handler !== undefined) handler(m.type, m.code, emb, 0, emb.length);
       }
@@ -217,12 +214,12 @@ export class Ipv4Layer {
       return false;
     }
     const hr = this.host.headroom;
-    const icmpLen = 8 + data.length;
-    if (20 + icmpLen > 65535) throw new RangeError('echo request larger than an IPv4 datagram');
-    const frame = this.host.frames.alloc(hr + 20 + icmpLen);
-    writeIcmpEchoRequest(frame, hr + 20, id, sequence, data);
+    const icmpLen = ICMP_HEADER_LENGTH + data.length;
+    if (IPV4_HEADER_LENGTH + icmpLen > IPV4_MAX_LENGTH) throw new RangeError('echo request larger than an IPv4 datagram');
+    const frame = this.host.frames.alloc(hr + IPV4_HEADER_LENGTH + icmpLen);
+    writeIcmpEchoRequest(frame, hr + IPV4_HEADER_LENGTH, id, sequence, data);
     this.traceIcmp('out', ICMP_ECHO_REQUEST, 0, route.src, dst);
-    this.send(frame, 20 + icmpLen, IPPROTO_ICMP, route.src, dst, false);
+    this.send(frame, IPV4_HEADER_LENGTH + icmpLen, IPPROTO_ICMP, route.src, dst, false);
     return true;
   }
 
@@ -259,8 +256,8 @@ export class Ipv4Layer {
       return 'EHOSTUNREACH';
     }
     const iface = r.iface;
-    const arp = iface.arp;
-    // Ethernet: the next hop's MAC comes from the neighbour cache (the gateway's, off-link).
+    const eth = iface.ethernet;
+    // Ethernet: the link resolves the next hop's MAC (the gateway's, off-link).
     const nextHop = r.gateway !== 0 ? r.gateway : dst;
     const broadcast = dst === 0xffffffff || (iface.prefixLength < 31 && dst === iface.broadcast);
     if (ipLength > iface.mtu) {
@@ -271,16 +268,16 @@ export class Ipv4Layer {
         return 'EMSGSIZE';
       }
       for (const p of pieces) {
-        if (arp === null) iface.out.push(p);
-        else if (broadcast) arp.sendBroadcast(p, 0, p.length);
-        else arp.send(nextHop, p, 0, p.length);
+        if (eth === null) iface.out.push(p);
+        else if (broadcast) eth.broadcastIp(p, 0, p.length);
+        else eth.sendIp(nextHop, p, 0, p.length);
       }
-    } else if (arp === null) {
+    } else if (eth === null) {
       iface.out.push(packet);
     } else if (broadcast) {
-      arp.sendBroadcast(frame, hr, ipLength);
+      eth.broadcastIp(frame, hr, ipLength);
     } else {
-      arp.send(nextHop, frame, hr, ipLength);
+      eth.sendIp(nextHop, frame, hr, ipLength);
     }
     this.host.queued();
     return null;
@@ -298,10 +295,10 @@ export class Ipv4Layer {
    */
   unreachable(packets: Uint8Array[]): void {
     for (const p of packets) {
-      if (p.length < 20) continue;
+      if (p.length < IPV4_HEADER_LENGTH) continue;
       this.drop('ipv4-host-unreachable');
       const handler = this.icmpErrorHandlers.get(p[9]);
-      if (handler !== undefined) handler(ICMP_DEST_UNREACHABLE, 1, p, 0, p.length);
+      if (handler !== undefined) handler(ICMP_DEST_UNREACHABLE, ICMP_HOST_UNREACHABLE, p, 0, p.length);
     }
     this.afterSelfDelivery?.();
   }
@@ -324,15 +321,10 @@ export class Ipv4Layer {
   /** ICMP error about `original` back to its sender (RFC 1122 3.2.2, RFC 1812 4.3.2.3). */
   sendIcmpError(type: number, code: number, original: Uint8Array, to: number, from: number): void {
     const hr = this.host.headroom;
-    const frame = this.host.frames.alloc(hr + 20 + 8 + Math.min(original.length, 548));
-    const icmpLen = writeIcmpError(frame, hr + 20, type, code, original, 0, original.length);
+    const frame = this.host.frames.alloc(hr + IPV4_HEADER_LENGTH + icmpErrorLength(original.length));
+    const icmpLen = writeIcmpError(frame, hr + IPV4_HEADER_LENGTH, type, code, original, 0, original.length);
     this.traceIcmp('out', type, code, from, to);
-    this.send(frame.subarray(0, hr + 20 + icmpLen), 20 + icmpLen, IPPROTO_ICMP, from, to, false);
-  }
-
-  /** Port unreachable, for transports without a listener (UDP, later). */
-  portUnreachable(original: Uint8Array, to: number, from: number): void {
-    this.sendIcmpError(ICMP_DEST_UNREACHABLE, ICMP_PORT_UNREACHABLE, original, to, from);
+    this.send(frame.subarray(0, hr + IPV4_HEADER_LENGTH + icmpLen), IPV4_HEADER_LENGTH + icmpLen, IPPROTO_ICMP, from, to, false);
   }
 
   private armReassemblyTimer(): void {

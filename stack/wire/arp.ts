@@ -1,6 +1,6 @@
 // ARP for IPv4 over Ethernet (RFC 826).
 
-import { readU32, writeU32 } from './ipv4';
+import { readU16, readU32, u8, writeU32 } from './bytes';
 import { ETHERTYPE_IPV4, MAC_LENGTH } from './ethernet';
 
 export const ARP_REQUEST = 1;
@@ -28,17 +28,17 @@ export class ArpPacket {
 /** Parse the ARP packet at buf[offset, offset+length) (trailing Ethernet padding is ignored). */
 export function parseArp(buf: Uint8Array, offset: number, length: number, out: ArpPacket): ArpDropReason | null {
   if (length < ARP_LENGTH || offset + ARP_LENGTH > buf.length) return 'arp-truncated';
-  const htype = (buf[offset] << 8) | buf[offset + 1];
-  const ptype = (buf[offset + 2] << 8) | buf[offset + 3];
-  if (htype !== ARP_HTYPE_ETHERNET || ptype !== ETHERTYPE_IPV4 || buf[offset + 4] !== MAC_LENGTH || buf[offset + 5] !== 4) {
+  const htype = readU16(buf, offset);
+  const ptype = readU16(buf, offset + 2);
+  if (htype !== ARP_HTYPE_ETHERNET || ptype !== ETHERTYPE_IPV4 || u8(buf, offset + 4) !== MAC_LENGTH || u8(buf, offset + 5) !== 4) {
     return 'arp-unsupported';
   }
-  const op = (buf[offset + 6] << 8) | buf[offset + 7];
+  const op = readU16(buf, offset + 6);
   if (op !== ARP_REQUEST && op !== ARP_REPLY) return 'arp-bad-opcode';
   out.op = op;
   for (let i = 0; i < MAC_LENGTH; i++) {
-    out.senderMac[i] = buf[offset + 8 + i];
-    out.targetMac[i] = buf[offset + 18 + i];
+    out.senderMac[i] = u8(buf, offset + 8 + i);
+    out.targetMac[i] = u8(buf, offset + 18 + i);
   }
   out.senderIp = readU32(buf, offset + 14);
   out.targetIp = readU32(buf, offset + 24);
@@ -64,8 +64,8 @@ export function writeArp(
   buf[offset + 6] = op >>> 8;
   buf[offset + 7] = op;
   for (let i = 0; i < MAC_LENGTH; i++) {
-    buf[offset + 8 + i] = senderMac[i];
-    buf[offset + 18 + i] = targetMac[i];
+    buf[offset + 8 + i] = u8(senderMac, i);
+    buf[offset + 18 + i] = u8(targetMac, i);
   }
   writeU32(buf, offset + 14, senderIp);
   writeU32(buf, offset + 24, targetIp);

@@ -7,6 +7,8 @@
 // the end (RFC 1071 section 2 (B) "deferred carries"). Such sums can simply be
 // added together, e.g. a pseudo-header sum plus a segment sum.
 
+import { readU16, u8 } from './bytes';
+
 /** Below this many bytes the byte-pair loop wins over setting up a DataView. */
 const SMALL = 64;
 /** Bytes summed per pass, so the two 32-bit-word accumulators stay exact doubles (< 2^53). */
@@ -30,15 +32,14 @@ function viewOf(buffer: ArrayBufferLike): DataView {
 function sumPairs(buf: Uint8Array, i: number, end: number, sum: number): number {
   const end8 = end - 7;
   while (i < end8) {
-    sum += ((buf[i] << 8) | buf[i + 1]) + ((buf[i + 2] << 8) | buf[i + 3])
-      + ((buf[i + 4] << 8) | buf[i + 5]) + ((buf[i + 6] << 8) | buf[i + 7]);
+    sum += readU16(buf, i) + readU16(buf, i + 2) + readU16(buf, i + 4) + readU16(buf, i + 6);
     i += 8;
   }
   while (i + 1 < end) {
-    sum += (buf[i] << 8) | buf[i + 1];
+    sum += readU16(buf, i);
     i += 2;
   }
-  if (i < end) sum += buf[i] << 8;
+  if (i < end) sum += u8(buf, i) << 8;
   return sum;
 }
 

@@ -1,5 +1,7 @@
 // Ethernet II framing (IEEE 802.3 with an EtherType, RFC 894) and MAC address helpers.
 
+import { readU16, u8 } from './bytes';
+
 export const ETHERTYPE_IPV4 = 0x0800;
 export const ETHERTYPE_ARP = 0x0806;
 export const ETHERTYPE_VLAN = 0x8100;
@@ -32,10 +34,10 @@ export function parseEthernet(
 ): EthernetDropReason | null {
   if (length < ETHERNET_HEADER_LENGTH || offset + length > buf.length) return 'ethernet-truncated';
   for (let i = 0; i < MAC_LENGTH; i++) {
-    out.dst[i] = buf[offset + i];
-    out.src[i] = buf[offset + MAC_LENGTH + i];
+    out.dst[i] = u8(buf, offset + i);
+    out.src[i] = u8(buf, offset + MAC_LENGTH + i);
   }
-  out.etherType = (buf[offset + 12] << 8) | buf[offset + 13];
+  out.etherType = readU16(buf, offset + 12);
   out.payloadOffset = offset + ETHERNET_HEADER_LENGTH;
   out.payloadLength = length - ETHERNET_HEADER_LENGTH;
   return null;
@@ -50,8 +52,8 @@ export function writeEthernetHeader(
   etherType: number,
 ): number {
   for (let i = 0; i < MAC_LENGTH; i++) {
-    buf[offset + i] = dst[i];
-    buf[offset + MAC_LENGTH + i] = src[i];
+    buf[offset + i] = u8(dst, i);
+    buf[offset + MAC_LENGTH + i] = u8(src, i);
   }
   buf[offset + 12] = etherType >>> 8;
   buf[offset + 13] = etherType;
@@ -63,6 +65,15 @@ export const BROADCAST_MAC: Uint8Array = new Uint8Array([0xff, 0xff, 0xff, 0xff,
 /** 00:00:00:00:00:00 (the unknown target of an ARP request). Treat as read-only. */
 export const ZERO_MAC: Uint8Array = new Uint8Array(MAC_LENGTH);
 
+/**
+ * Make the address in `mac` a locally administered unicast one, in place (RFC 7042 2.1:
+ * the U/L bit set, the I/G bit clear), and return it: random bytes -> a MAC of our own.
+ */
+export function makeLocalUnicastMac(mac: Uint8Array): Uint8Array {
+  mac[0] = (u8(mac, 0) & 0xfc) | 0x02;
+  return mac;
+}
+
 export function isBroadcastMac(mac: Uint8Array, offset = 0): boolean {
   for (let i = 0; i < MAC_LENGTH; i++) if (mac[offset + i] !== 0xff) return false;
   return true;
@@ -70,7 +81,7 @@ export function isBroadcastMac(mac: Uint8Array, offset = 0): boolean {
 
 /** Group address: the I/G bit, the least significant bit of the first octet (broadcast included). */
 export function isMulticastMac(mac: Uint8Array, offset = 0): boolean {
-  return (mac[offset] & 1) !== 0;
+  return (u8(mac, offset) & 1) !== 0;
 }
 
 export function macEquals(a: Uint8Array, b: Uint8Array, aOffset = 0, bOffset = 0): boolean {
@@ -78,11 +89,17 @@ export function macEquals(a: Uint8Array, b: Uint8Array, aOffset = 0, bOffset = 0
   return true;
 }
 
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** The two lower-case hex digits of every byte value, back to back: byte b's are at [2b, 2b+2). */
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0')).join('');
+
+function hex(mac: Uint8Array, i: number): string {
+  const b = u8(mac, i);
+  return HEX.slice(2 * b, 2 * b + 2);
+}
 
 /** '02:00:00:00:00:01' (lower case, as Linux prints it). */
 export function formatMac(mac: Uint8Array, offset = 0): string {
-  return `${HEX[mac[offset]]}:${HEX[mac[offset + 1]]}:${HEX[mac[offset + 2]]}:${HEX[mac[offset + 3]]}:${HEX[mac[offset + 4]]}:${HEX[mac[offset + 5]]}`;
+  return `${hex(mac, offset)}:${hex(mac, offset + 1)}:${hex(mac, offset + 2)}:${hex(mac, offset + 3)}:${hex(mac, offset + 4)}:${hex(mac, offset + 5)}`;
 }
 
 /** Six two-digit hex octets separated by ':' or '-'. Throws TypeError otherwise. */

@@ -2,7 +2,8 @@
 // caller puts it behind an IPv4 header (protocol IPPROTO_ICMP).
 
 import { checksumAdd, checksumFoldSum, internetChecksum } from './checksum';
-import { IPV4_HEADER_LENGTH, IPV4_MIN_REASSEMBLY, readU32, writeU32 } from './ipv4';
+import { IPV4_HEADER_LENGTH, IPV4_MIN_REASSEMBLY } from './ipv4';
+import { readU16, readU32, u8, writeU32 } from './bytes';
 
 // Types (RFC 792).
 export const ICMP_ECHO_REPLY = 0;
@@ -96,27 +97,27 @@ export function parseIcmp(
 ): IcmpDropReason | null {
   if (length < ICMP_HEADER_LENGTH || offset + length > buf.length) return 'icmp-truncated';
   if (verifyChecksum && checksumFoldSum(checksumAdd(buf, offset, length)) !== 0xffff) return 'icmp-bad-checksum';
-  const type = buf[offset];
-  const code = buf[offset + 1];
+  const type = u8(buf, offset);
+  const code = u8(buf, offset + 1);
   let originalOffset = -1;
   let originalLength = 0;
   if (isIcmpError(type)) {
     const q = offset + ICMP_HEADER_LENGTH;
     const quoted = length - ICMP_HEADER_LENGTH;
-    if (quoted < IPV4_HEADER_LENGTH + 8 || buf[q] >>> 4 !== 4) return 'icmp-bad-quote';
-    const ihl = (buf[q] & 0x0f) * 4;
+    if (quoted < IPV4_HEADER_LENGTH + 8 || u8(buf, q) >>> 4 !== 4) return 'icmp-bad-quote';
+    const ihl = (u8(buf, q) & 0x0f) * 4;
     if (ihl < IPV4_HEADER_LENGTH || ihl + 8 > quoted) return 'icmp-bad-quote';
     originalOffset = q;
     originalLength = quoted;
   }
   out.type = type;
   out.code = code;
-  out.checksum = (buf[offset + 2] << 8) | buf[offset + 3];
-  out.id = (buf[offset + 4] << 8) | buf[offset + 5];
-  out.sequence = (buf[offset + 6] << 8) | buf[offset + 7];
+  out.checksum = readU16(buf, offset + 2);
+  out.id = readU16(buf, offset + 4);
+  out.sequence = readU16(buf, offset + 6);
   out.rest = readU32(buf, offset + 4);
   out.mtu = type === ICMP_DEST_UNREACHABLE && code === ICMP_FRAG_NEEDED ? out.sequence : 0;
-  out.pointer = type === ICMP_PARAMETER_PROBLEM ? buf[offset + 4] : 0;
+  out.pointer = type === ICMP_PARAMETER_PROBLEM ? u8(buf, offset + 4) : 0;
   out.offset = offset;
   out.length = length;
   out.dataOffset = offset + ICMP_HEADER_LENGTH;
@@ -129,9 +130,9 @@ export function parseIcmp(
 /** Copy bytes without allocating a view; correct when the ranges overlap in one buffer. */
 function copyBytes(dst: Uint8Array, dstOffset: number, src: Uint8Array, srcOffset: number, length: number): void {
   if (dst.buffer === src.buffer && dst.byteOffset + dstOffset > src.byteOffset + srcOffset) {
-    for (let k = length - 1; k >= 0; k--) dst[dstOffset + k] = src[srcOffset + k];
+    for (let k = length - 1; k >= 0; k--) dst[dstOffset + k] = u8(src, srcOffset + k);
   } else {
-    for (let k = 0; k < length; k++) dst[dstOffset + k] = src[srcOffset + k];
+    for (let k = 0; k < length; k++) dst[dstOffset + k] = u8(src, srcOffset + k);
   }
 }
 

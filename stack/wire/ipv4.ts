@@ -1,6 +1,7 @@
 // IPv4 header parse and emit (RFC 791 section 3.1), address helpers.
 
 import { checksumAdd, checksumFoldSum, checksumUpdate16, internetChecksum } from './checksum';
+import { readU16, readU32, u8, writeU32 } from './bytes';
 import type { IcmpDropReason } from './icmp';
 import type { TcpDropReason } from './tcp';
 import type { EthernetDropReason } from './ethernet';
@@ -93,27 +94,27 @@ export function parseIpv4(
   length = buf.length - offset,
 ): Ipv4DropReason | null {
   if (length < IPV4_HEADER_LENGTH) return 'ipv4-truncated';
-  const b0 = buf[offset];
+  const b0 = u8(buf, offset);
   if (b0 >>> 4 !== 4) return 'ipv4-bad-version';
   const headerLength = (b0 & 0x0f) * 4;
   if (headerLength < IPV4_HEADER_LENGTH) return 'ipv4-bad-header-length';
   if (headerLength > length) return 'ipv4-truncated';
-  const totalLength = (buf[offset + 2] << 8) | buf[offset + 3];
+  const totalLength = readU16(buf, offset + 2);
   if (totalLength < headerLength) return 'ipv4-bad-total-length';
   if (totalLength > length) return 'ipv4-truncated';
   if (verifyChecksum && checksumFoldSum(checksumAdd(buf, offset, headerLength)) !== 0xffff) return 'ipv4-bad-checksum';
-  const frag = (buf[offset + 6] << 8) | buf[offset + 7];
+  const frag = readU16(buf, offset + 6);
   out.version = 4;
   out.headerLength = headerLength;
-  out.tos = buf[offset + 1];
+  out.tos = u8(buf, offset + 1);
   out.totalLength = totalLength;
-  out.id = (buf[offset + 4] << 8) | buf[offset + 5];
+  out.id = readU16(buf, offset + 4);
   out.dontFragment = (frag & IPV4_FLAG_DF) !== 0;
   out.moreFragments = (frag & IPV4_FLAG_MF) !== 0;
   out.fragmentOffset = (frag & IPV4_FRAGMENT_OFFSET_MASK) * 8;
-  out.ttl = buf[offset + 8];
-  out.protocol = buf[offset + 9];
-  out.checksum = (buf[offset + 10] << 8) | buf[offset + 11];
+  out.ttl = u8(buf, offset + 8);
+  out.protocol = u8(buf, offset + 9);
+  out.checksum = readU16(buf, offset + 10);
   out.src = readU32(buf, offset + 12);
   out.dst = readU32(buf, offset + 16);
   out.headerOffset = offset;
@@ -205,7 +206,7 @@ function writeIpv4Fields(
 
 /** Recompute the header checksum of the header at buf[offset] (its length taken from IHL). */
 export function setIpv4Checksum(buf: Uint8Array, offset = 0): void {
-  const headerLength = (buf[offset] & 0x0f) * 4;
+  const headerLength = (u8(buf, offset) & 0x0f) * 4;
   buf[offset + 10] = 0;
   buf[offset + 11] = 0;
   const sum = internetChecksum(buf, offset, headerLength);
@@ -219,26 +220,16 @@ export function setIpv4Checksum(buf: Uint8Array, offset = 0): void {
  * caller drops the packet (and sends Time Exceeded) when it reaches 0.
  */
 export function decrementIpv4Ttl(buf: Uint8Array, offset = 0): number {
-  const ttl = buf[offset + 8];
+  const ttl = u8(buf, offset + 8);
   if (ttl === 0) return 0;
-  const oldWord = (ttl << 8) | buf[offset + 9];
-  const newWord = ((ttl - 1) << 8) | buf[offset + 9];
-  const sum = checksumUpdate16((buf[offset + 10] << 8) | buf[offset + 11], oldWord, newWord);
+  const protocol = u8(buf, offset + 9);
+  const oldWord = (ttl << 8) | protocol;
+  const newWord = ((ttl - 1) << 8) | protocol;
+  const sum = checksumUpdate16(readU16(buf, offset + 10), oldWord, newWord);
   buf[offset + 8] = ttl - 1;
   buf[offset + 10] = sum >>> 8;
   buf[offset + 11] = sum;
   return ttl - 1;
-}
-
-export function readU32(buf: Uint8Array, offset: number): number {
-  return ((buf[offset] << 24) | (buf[offset + 1] << 16) | (buf[offset + 2] << 8) | buf[offset + 3]) >>> 0;
-}
-
-export function writeU32(buf: Uint8Array, offset: number, value: number): void {
-  buf[offset] = value >>> 24;
-  buf[offset + 1] = value >>> 16;
-  buf[offset + 2] = value >>> 8;
-  buf[offset + 3] = value;
 }
 
 /** '10.0.0.1' */

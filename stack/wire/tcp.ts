@@ -2,7 +2,8 @@
 // RFC 9293 3.2 and 3.7.1, window scale and timestamps RFC 7323, SACK RFC 2018).
 
 import { checksumAdd, checksumFold, checksumFoldSum, pseudoHeaderSum } from './checksum';
-import { IPPROTO_TCP, readU32, writeU32 } from './ipv4';
+import { IPPROTO_TCP } from './ipv4';
+import { readU16, readU32, u8, writeU32 } from './bytes';
 
 export const TCP_FIN = 0x01;
 export const TCP_SYN = 0x02;
@@ -123,7 +124,7 @@ export function parseTcp(
   verifyChecksum = true,
 ): TcpDropReason | null {
   if (length < TCP_HEADER_LENGTH || offset + length > buf.length) return 'tcp-truncated';
-  const headerLength = (buf[offset + 12] >>> 4) * 4;
+  const headerLength = (u8(buf, offset + 12) >>> 4) * 4;
   if (headerLength < TCP_HEADER_LENGTH || headerLength > length) return 'tcp-bad-data-offset';
   if (verifyChecksum) {
     const sum = checksumAdd(buf, offset, length, pseudoHeaderSum(srcAddr, dstAddr, IPPROTO_TCP, length));
@@ -132,16 +133,16 @@ export function parseTcp(
   out.clearOptions();
   const reason = parseTcpOptions(buf, offset + TCP_HEADER_LENGTH, offset + headerLength, out);
   if (reason !== null) return reason;
-  out.srcPort = (buf[offset] << 8) | buf[offset + 1];
-  out.dstPort = (buf[offset + 2] << 8) | buf[offset + 3];
+  out.srcPort = readU16(buf, offset);
+  out.dstPort = readU16(buf, offset + 2);
   out.seq = readU32(buf, offset + 4);
   out.ack = readU32(buf, offset + 8);
   out.headerLength = headerLength;
   // The 4 reserved bits and the AE bit (RFC 9293 3.1) are ignored.
-  out.flags = buf[offset + 13];
-  out.window = (buf[offset + 14] << 8) | buf[offset + 15];
-  out.checksum = (buf[offset + 16] << 8) | buf[offset + 17];
-  out.urgentPointer = (buf[offset + 18] << 8) | buf[offset + 19];
+  out.flags = u8(buf, offset + 13);
+  out.window = readU16(buf, offset + 14);
+  out.checksum = readU16(buf, offset + 16);
+  out.urgentPointer = readU16(buf, offset + 18);
   out.payloadOffset = offset + headerLength;
   out.payloadLength = length - headerLength;
   return null;
@@ -150,25 +151,25 @@ export function parseTcp(
 /** Options in buf[i, end) (RFC 9293 3.1 "Options"). */
 function parseTcpOptions(buf: Uint8Array, i: number, end: number, out: TcpSegment): TcpDropReason | null {
   while (i < end) {
-    const kind = buf[i];
+    const kind = u8(buf, i);
     if (kind === TCPOPT_EOL) break;
     if (kind === TCPOPT_NOP) {
       i++;
       continue;
     }
     if (i + 1 >= end) return 'tcp-option-overrun';
-    const len = buf[i + 1];
+    const len = u8(buf, i + 1);
     if (len < 2) return 'tcp-bad-option-length';
     if (i + len > end) return 'tcp-option-overrun';
     switch (kind) {
       case TCPOPT_MSS:
         if (len !== TCPOLEN_MSS) return 'tcp-bad-option-length';
-        out.mss = (buf[i + 2] << 8) | buf[i + 3];
+        out.mss = readU16(buf, i + 2);
         break;
       case TCPOPT_WSCALE:
         if (len !== TCPOLEN_WSCALE) return 'tcp-bad-option-length';
         // RFC 7323 2.3: a shift count above 14 is used as 14.
-        out.windowScale = Math.min(buf[i + 2], TCP_MAX_WSCALE);
+        out.windowScale = Math.min(u8(buf, i + 2), TCP_MAX_WSCALE);
         break;
       case TCPOPT_SACK_PERM:
         if (len !== TCPOLEN_SACK_PERM) return 'tcp-bad-option-length';
@@ -276,7 +277,8 @@ export function writeTcpHeader(buf: Uint8Array, offset: number, seg: TcpSegment)
     buf[o + 3] = 2 + 8 * blocks;
     o += 4;
     for (let k = 0; k < 2 * blocks; k++) {
-      writeU32(buf, o, seg.sackBlocks[k]);
+      // In range: blocks <= TCP_MAX_SACK_BLOCKS, and sackBlocks holds 2 * TCP_MAX_SACK_BLOCKS edges.
+      writeU32(buf, o, seg.sackBlocks[k]!);
       o += 4;
     }
   }
@@ -320,5 +322,5 @@ const FLAG_STRINGS: readonly string[] = Array.from({ length: 256 }, (_, flags) =
 
 /** tcpdump's rendering of the flags: 'S', 'S.', 'P.', 'F.', 'R', 'R.', 'SEW', 'none' for no flags. */
 export function formatTcpFlags(flags: number): string {
-  return FLAG_STRINGS[flags & 0xff];
+  return FLAG_STRINGS[flags & 0xff]!; // in range: 256 entries, one per value of the flags byte
 }

@@ -5,11 +5,8 @@
 // in the page, shipped as its own source text (Function.prototype.toString):
 // it may refer to nothing outside its own body.
 
-// TCP header flags (LadderSeg index 3).
-export const FIN = 1;
-export const SYN = 2;
-export const RST = 4;
-export const ACK = 16;
+// TCP header flags (LadderSeg index 3), as on the wire; ladderSvg repeats them as literals.
+export { TCP_ACK as ACK, TCP_FIN as FIN, TCP_RST as RST, TCP_SYN as SYN } from '../../stack/wire/tcp';
 
 // Bits of a ladder segment's kind (LadderSeg index 8); ladderSvg repeats them.
 export const K_LOST = 1;

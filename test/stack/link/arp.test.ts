@@ -70,7 +70,7 @@ test('ARP: request broadcast, reply unicast, the packet that waited goes out, an
   t.is(f[1].dst, formatMac(a.ip.interfaces[0].device.mac!));
   t.is(f[2].dst, formatMac(b.ip.interfaces[0].device.mac!));
   t.is(f[2].type, ETHERTYPE_IPV4);
-  t.is(a.ip.interfaces[0].arp!.entries().length, 1);
+  t.is(a.ip.interfaces[0].ethernet!.arp.entries().length, 1);
 });
 
 test('ARP: no answer -> three requests one second apart, then the waiting TCP connect fails with EHOSTUNREACH', (t) => {

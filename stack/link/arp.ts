@@ -1,10 +1,10 @@
 // The neighbour cache of one Ethernet interface: ARP (RFC 826) resolution
 // with request retries, packets held while an address resolves, entries that
-// age out, and gratuitous ARP when the interface comes up.
+// age out, and gratuitous ARP when the interface comes up. It decides what to
+// send and when; the Ethernet link (./ethernet.ts) puts it in frames.
 
 import type { Clock, Timer } from '../time/clock';
-import { ARP_REPLY, ARP_REQUEST, ArpPacket, parseArp, writeArpReply, writeArpRequest, ARP_LENGTH } from '../wire/arp';
-import { BROADCAST_MAC, ETHERTYPE_ARP, ETHERNET_HEADER_LENGTH, writeEthernetHeader } from '../wire/ethernet';
+import { ARP_REPLY, ARP_REQUEST, ArpPacket, parseArp } from '../wire/arp';
 
 export interface ArpConfig {
   /** How long a learned address is trusted, ms (Linux base_reachable_time: 30 s). */
@@ -24,26 +24,37 @@ export const defaultArpConfig: Readonly<ArpConfig> = Object.freeze({
   queueLimit: 64,
 });
 
+/** An IPv4 packet at frame[ipOffset, +ipLength), waiting for its next hop's MAC. */
+interface HeldPacket {
+  frame: Uint8Array;
+  ipOffset: number;
+  ipLength: number;
+}
+
 interface Neighbour {
   ip: number;
   mac: Uint8Array | null;
   /** When the mapping stops being trusted (re-resolved on next use). */
   expiresAt: number;
   requestsSent: number;
-  /** IP packets (with ETHERNET_HEADER_LENGTH bytes of headroom before them) waiting for the MAC. */
-  queue: Array<{ frame: Uint8Array; ipOffset: number; ipLength: number }>;
+  queue: HeldPacket[];
   timer: Timer | null;
 }
 
+/** What the cache needs from its Ethernet link. */
 export interface ArpHost {
   readonly clock: Clock;
-  readonly mac: Uint8Array;
+  /** Our IPv4 address and MAC on this link. */
   readonly address: number;
-  /** Queue an Ethernet frame on the interface. */
-  output(frame: Uint8Array): void;
-  allocFrame(length: number): Uint8Array;
+  readonly mac: Uint8Array;
   count(reason: string): void;
   trace(what: string, ip: number, mac: Uint8Array | null): void;
+  /** Frame and queue an IPv4 packet for the neighbour at `mac`. */
+  sendIp(frame: Uint8Array, ipOffset: number, ipLength: number, mac: Uint8Array): void;
+  /** Broadcast "who has targetIp? tell us" (targetIp = our own address: a gratuitous ARP). */
+  sendRequest(targetIp: number): void;
+  /** Tell the requester (targetMac, targetIp) that our address is at our MAC. */
+  sendReply(targetMac: Uint8Array, targetIp: number): void;
   /** Resolution failed: these packets could not be sent (the IP layer tells their senders). */
   unreachable(ip: number, packets: Uint8Array[]): void;
 }
@@ -66,31 +77,22 @@ export class ArpCache {
   }
 
   /**
-   * Send `frame` (an IP packet at ipOffset, with room for the Ethernet header
-   * before it) to `ip`: at once if its MAC is known, else after resolution.
+   * Send the IPv4 packet at frame[ipOffset, +ipLength) to the neighbour `ip`:
+   * at once if its MAC is known, else once it resolves.
    */
   send(ip: number, frame: Uint8Array, ipOffset: number, ipLength: number): void {
     const mac = this.lookup(ip);
     if (mac !== null) {
-      this.host.output(frameFor(frame, ipOffset, ipLength, mac, this.host.mac));
+      this.host.sendIp(frame, ipOffset, ipLength, mac);
       return;
     }
-    let n = this.table.get(ip);
-    if (n === undefined) {
-      n = { ip, mac: null, expiresAt: 0, requestsSent: 0, queue: [], timer: null };
-      this.table.set(ip, n);
-    }
+    const n = this.entry(ip);
     if (n.queue.length >= this.config.queueLimit) {
       this.host.count('arp-queue-overflow');
       return;
     }
     n.queue.push({ frame, ipOffset, ipLength });
     if (n.timer === null || !n.timer.armed) this.startResolving(n);
-  }
-
-  /** Send to the Ethernet broadcast address (no resolution). */
-  sendBroadcast(frame: Uint8Array, ipOffset: number, ipLength: number): void {
-    this.host.output(frameFor(frame, ipOffset, ipLength, BROADCAST_MAC, this.host.mac));
   }
 
   /** An ARP packet arrived (the Ethernet payload). */
@@ -106,11 +108,8 @@ export class ArpCache {
     const known = this.table.get(p.senderIp);
     if (p.senderIp !== 0 && (known !== undefined || p.targetIp === me)) this.learn(p.senderIp, p.senderMac);
     if (p.op === ARP_REQUEST && p.targetIp === me && p.senderIp !== me) {
-      const frame = this.host.allocFrame(ETHERNET_HEADER_LENGTH + ARP_LENGTH);
-      writeEthernetHeader(frame, 0, p.senderMac, this.host.mac, ETHERTYPE_ARP);
-      writeArpReply(frame, ETHERNET_HEADER_LENGTH, this.host.mac, me, p.senderMac, p.senderIp);
       this.host.trace('reply', p.senderIp, p.senderMac);
-      this.host.output(frame);
+      this.host.sendReply(p.senderMac, p.senderIp);
     } else if (p.op === ARP_REPLY) {
       this.host.count('arp-reply');
     }
@@ -118,11 +117,8 @@ export class ArpCache {
 
   /** Gratuitous ARP (RFC 5227 3): announce our address when the interface comes up. */
   announce(): void {
-    const frame = this.host.allocFrame(ETHERNET_HEADER_LENGTH + ARP_LENGTH);
-    writeEthernetHeader(frame, 0, BROADCAST_MAC, this.host.mac, ETHERTYPE_ARP);
-    writeArpRequest(frame, ETHERNET_HEADER_LENGTH, this.host.mac, this.host.address, this.host.address);
     this.host.trace('gratuitous', this.host.address, this.host.mac);
-    this.host.output(frame);
+    this.host.sendRequest(this.host.address);
   }
 
   /** The entries, for inspection. */
@@ -130,42 +126,50 @@ export class ArpCache {
     return [...this.table.values()].map((n) => ({ ip: n.ip, mac: n.mac, expiresAt: n.expiresAt, queued: n.queue.length }));
   }
 
-  private learn(ip: number, mac: Uint8Array): void {
+  /** The entry for `ip`, created unresolved if there is none. */
+  private entry(ip: number): Neighbour {
     let n = this.table.get(ip);
     if (n === undefined) {
       n = { ip, mac: null, expiresAt: 0, requestsSent: 0, queue: [], timer: null };
       this.table.set(ip, n);
     }
-    n.mac = mac.slice();
+    return n;
+  }
+
+  private learn(ip: number, mac: Uint8Array): void {
+    const n = this.entry(ip);
+    const learned = mac.slice();
+    n.mac = learned;
     n.expiresAt = this.host.clock.now() + this.config.reachableMs;
     n.requestsSent = 0;
     n.timer?.stop();
-    this.host.trace('learned', ip, n.mac);
+    this.host.trace('learned', ip, learned);
     const q = n.queue;
     n.queue = [];
-    for (const p of q) this.host.output(frameFor(p.frame, p.ipOffset, p.ipLength, n.mac, this.host.mac));
+    for (const p of q) this.host.sendIp(p.frame, p.ipOffset, p.ipLength, learned);
   }
 
   private startResolving(n: Neighbour): void {
     n.requestsSent = 0;
-    if (n.timer === null) n.timer = this.host.clock.createTimer(() => this.retry(n));
-    this.request(n);
+    let timer = n.timer;
+    if (timer === null) {
+      const retransmit: Timer = this.host.clock.createTimer(() => this.retry(n, retransmit));
+      n.timer = timer = retransmit;
+    }
+    this.request(n, timer);
   }
 
-  private request(n: Neighbour): void {
+  private request(n: Neighbour, timer: Timer): void {
     n.requestsSent++;
-    const frame = this.host.allocFrame(ETHERNET_HEADER_LENGTH + ARP_LENGTH);
-    writeEthernetHeader(frame, 0, BROADCAST_MAC, this.host.mac, ETHERTYPE_ARP);
-    writeArpRequest(frame, ETHERNET_HEADER_LENGTH, this.host.mac, this.host.address, n.ip);
     this.host.trace('request', n.ip, null);
     this.host.count('arp-request');
-    this.host.output(frame);
-    (n.timer as Timer).start(this.config.retransmitMs);
+    this.host.sendRequest(n.ip);
+    timer.start(this.config.retransmitMs);
   }
 
-  private retry(n: Neighbour): void {
+  private retry(n: Neighbour, timer: Timer): void {
     if (n.requestsSent < this.config.requests) {
-      this.request(n);
+      this.request(n, timer);
       return;
     }
     // No answer: forget the address and tell the senders of what was waiting.
@@ -176,17 +180,4 @@ export class ArpCache {
       this.host.unreachable(n.ip, n.queue.map((p) => p.frame.subarray(p.ipOffset, p.ipOffset + p.ipLength)));
     }
   }
-}
-
-/** The Ethernet frame around an IP packet that has room for the header before it. */
-function frameFor(frame: Uint8Array, ipOffset: number, ipLength: number, dst: Uint8Array, src: Uint8Array): Uint8Array {
-  let start = ipOffset - ETHERNET_HEADER_LENGTH;
-  let out = frame;
-  if (start < 0) {
-    out = new Uint8Array(ETHERNET_HEADER_LENGTH + ipLength);
-    out.set(frame.subarray(ipOffset, ipOffset + ipLength), ETHERNET_HEADER_LENGTH);
-    start = 0;
-  }
-  writeEthernetHeader(out, start, dst, src, 0x0800);
-  return out.subarray(start, start + ETHERNET_HEADER_LENGTH + ipLength);
 }
