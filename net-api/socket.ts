@@ -452,6 +452,18 @@ export class Socket extends Duplex {
 
   // ---------------------------------------------------------------- closing
 
+  /**
+   * End the write side and destroy once it has finished, without waiting for
+   * the peer's FIN. Not in Node's docs, but Node's net.Socket has it and Node's
+   * http client calls it on a connection it will not reuse: without it the
+   * socket would stay open (and keep the process alive) until the peer closes.
+   */
+  destroySoon(): void {
+    if (this.writable) this.end();
+    if (this.writableFinished) this.destroy();
+    else this.once('finish', () => this.destroy());
+  }
+
   override _destroy(err: Error | null, cb: (err?: Error | null) => void): void {
     this.connecting = false;
     this.lookupPending = false;

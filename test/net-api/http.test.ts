@@ -67,3 +67,38 @@ test('http.Agent with keepAlive reuses one tcplab connection for several request
   httpServer.close();
   await new Promise((r) => server.close(r));
 });
+
+test('a connection the http client will not reuse is destroyed after the response, without waiting for the server to close (destroySoon), on Node net and tcplab alike', async (t) => {
+  // The server answers and then never closes (allowHalfOpen: the client's FIN does not end
+  // it): only destroySoon() lets the client go.
+  const run = async (netModule: typeof import('node:net')): Promise<string[]> => {
+    const log: string[] = [];
+    const open: import('node:net').Socket[] = [];
+    const server = netModule.createServer({ allowHalfOpen: true }, (socket) => {
+      open.push(socket);
+      socket.once('data', () => socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: close\r\n\r\nok'));
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const agent = new http.Agent({ keepAlive: false });
+    (agent as any).createConnection = (opts: any) => netModule.createConnection(opts);
+    await new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: '/', agent }, (res) => {
+        res.resume();
+        res.on('end', () => log.push('response end'));
+      });
+      req.on('error', reject);
+      req.on('socket', (s) => s.on('close', () => {
+        log.push(`socket close, destroyed=${s.destroyed}`);
+        resolve();
+      }));
+      req.end();
+    });
+    server.close();
+    for (const s of open) s.destroy();
+    return log;
+  };
+  const node = await run(await import('node:net'));
+  const ours = await run(freshNet() as unknown as typeof import('node:net'));
+  t.deepEqual(node, ['response end', 'socket close, destroyed=true']);
+  t.deepEqual(ours, node);
+});
