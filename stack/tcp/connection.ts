@@ -11,7 +11,7 @@ import type { TcpSegment } from '../wire/tcp';
 import { TCP_ACK, TCP_RST } from '../wire/tcp';
 import { delayedAckTimeout, flushBatchAck, requestAck } from './ack-policy';
 import { TcpError } from './errors';
-import { activeOpen, passiveOpen } from './handshake';
+import { activeOpen } from './handshake';
 import { icmpUnreachable, segmentArrives } from './input';
 import { output } from './output';
 import { keepaliveTimeout, persistTimeout } from './probes';
@@ -20,7 +20,7 @@ import { acceptableSeq, sendControl } from './segment-out';
 import { enterClosed, setState } from './state';
 import {
   ACK_BATCH, N_CLOSE, N_CONNECT, N_END, N_READABLE, N_WRITABLE, T_NONE, T_PERSIST, T_RTX, T_TIMEWAIT,
-  Tcb, type ConnectionOwner, type TcpHandler as Handler, type TcpState,
+  Tcb, type TcpHandler as Handler, type TcpState,
 } from './tcb';
 import { armKeepalive, timerName } from './timers';
 import { windowUpdateDue } from './window';
@@ -35,11 +35,6 @@ export class TcpConnection extends Tcb {
   /** Active open (RFC 9293 3.10.1, OPEN call in CLOSED state). */
   open(iss: number): void {
     activeOpen(this, iss);
-  }
-
-  /** Passive open from a listener that received `syn` (RFC 9293 3.10.7.2). */
-  acceptSyn(syn: TcpSegment, iss: number, owner: ConnectionOwner): void {
-    passiveOpen(this, syn, iss, owner);
   }
 
   // ---------------------------------------------------------------- user calls

@@ -1,5 +1,5 @@
 // Opening a connection (RFC 9293 3.5, 3.10.1, 3.10.7.3): the active open, the
-// passive open from a listener's SYN, the SYN-SENT state's segment handling
+// passive open from a listener's completed SYN request, the SYN-SENT state's segment handling
 // (with simultaneous open), the SYN options both sides agree on (MSS, window
 // scaling, timestamps, SACK), and what ESTABLISHED sets up.
 
@@ -10,9 +10,11 @@ import { TcpError } from './errors';
 import { sendControl, sendSyn } from './segment-out';
 import { seqAdd, seqGt, seqLe, seqLt } from './seq';
 import { enterClosed, setState } from './state';
+import type { SynRequest } from './syn-request';
 import { ACK_NOW, N_CONNECT, type ConnectionOwner, type Tcb } from './tcb';
 import { armKeepalive, armRtx, stopTimer } from './timers';
-import { MAX_WINDOW_FIELD, windowScaleFor } from './window';
+import { takeSynOptions as takeSyn } from './syn-options';
+import { MAX_WINDOW_FIELD } from './window';
 
 /** Both sequence spaces start: ours at `iss` (RFC 6582 3.2 step 1: recover = ISS). */
 function initSend(c: Tcb, iss: number): void {
@@ -32,20 +34,42 @@ export function activeOpen(c: Tcb, iss: number): void {
   armRtx(c);
 }
 
-/** Passive open from a listener that received `syn` (RFC 9293 3.10.7.2, LISTEN state, "third check for a SYN"). */
-export function passiveOpen(c: Tcb, syn: TcpSegment, iss: number, owner: ConnectionOwner): void {
+/**
+ * Passive open, once the ACK of our SYN-ACK arrived for the listener's request
+ * `r` (RFC 9293 3.10.7.2 and 3.10.7.4): the connection starts in SYN-RECEIVED
+ * with everything the SYN and our SYN-ACK settled; the ACK itself is then
+ * processed as for any connection.
+ */
+export function openFromRequest(c: Tcb, r: SynRequest, owner: ConnectionOwner): void {
   c.listener = owner;
-  c.irs = syn.seq;
-  c.rcvNxt = seqAdd(syn.seq, 1);
-  initSend(c, iss);
-  takeSynOptions(c, syn);
-  c.sndWnd = syn.window; // never scaled in a SYN (RFC 7323 2.2)
-  c.maxSndWnd = c.sndWnd;
-  c.sndWl1 = syn.seq;
-  c.sndWl2 = iss;
-  setState(c, 'SYN-RECEIVED', 'SYN received');
-  sendSyn(c);
-  armRtx(c);
+  c.irs = r.irs;
+  c.rcvNxt = r.rcvNxt;
+  initSend(c, r.iss);
+  c.sndMss = r.sndMss;
+  c.rcvMss = r.rcvMss;
+  c.wscaleOn = r.wscaleOn;
+  c.sndWscale = r.sndWscale;
+  c.rcvWscale = r.rcvWscale;
+  c.tsOn = r.tsOn;
+  c.tsRecent = r.tsRecent;
+  c.tsRecentAt = r.tsRecentAt;
+  c.tsRetransmitMark = r.tsRetransmitMark;
+  c.tsOffset = r.tsOffset;
+  c.sackOk = r.sackOk;
+  c.checksumOffload = r.checksumOffload;
+  c.sndWnd = r.sndWnd; // never scaled in a SYN (RFC 7323 2.2)
+  c.maxSndWnd = r.sndWnd;
+  c.sndWl1 = r.irs;
+  c.sndWl2 = r.iss;
+  c.rcvAdvertised = r.rcvAdvertised;
+  c.lastAckRcvNxt = r.rcvNxt; // the SYN-ACK acknowledged the SYN
+  // The SYN-ACK's timing (for the first RTT sample) and its retransmissions.
+  c.rttStart = r.rttStart;
+  c.rttSeq = seqAdd(r.iss, 1);
+  c.retries = r.retries;
+  c.retransmissions = r.retries;
+  c.rto.backoff = r.retries;
+  c.state = 'SYN-RECEIVED'; // the listener traced the request's transitions
 }
 
 /** A segment in SYN-SENT (RFC 9293 3.10.7.3). */
@@ -111,28 +135,9 @@ export function synReceivedAck(c: Tcb, seg: TcpSegment): boolean {
   return false;
 }
 
-/** The options of the peer's SYN: MSS (RFC 9293 3.7.1), window scaling (RFC 7323 2), timestamps (RFC 7323 3), SACK (RFC 2018). */
+/** The options of the peer's SYN, into the TCB. */
 function takeSynOptions(c: Tcb, seg: TcpSegment): void {
-  const cfg = c.config;
-  const peerMss = seg.mss >= 0 ? seg.mss : cfg.defaultPeerMss; // RFC 9293 3.7.1: 536 when absent
-  c.rcvMss = c.layer.mssFor(c.remoteAddr);
-  c.sndMss = Math.max(Math.min(peerMss, c.rcvMss), 64);
-  // Window scaling only when both sides sent the option (RFC 7323 2.2).
-  if (cfg.windowScaling && seg.windowScale >= 0) {
-    c.wscaleOn = true;
-    c.sndWscale = Math.min(seg.windowScale, 14);
-    c.rcvWscale = windowScaleFor(cfg.receiveBufferBytes);
-  } else {
-    c.sndWscale = 0;
-    c.rcvWscale = 0;
-  }
-  if (cfg.timestamps && seg.hasTimestamps) {
-    c.tsOn = true;
-    c.tsRecent = seg.tsVal;
-    c.tsRecentAt = c.layer.clock.now();
-    c.tsRetransmitMark = c.tsNow();
-  }
-  c.sackOk = cfg.sack && seg.sackPermitted;
+  takeSyn(c, c.config, c.layer.mssFor(c.remoteAddr), seg, c.layer.clock.now(), c.tsNow());
 }
 
 /** Into ESTABLISHED: congestion control starts (RFC 6928 initial window), quick ACKs, keepalive; the user hears. */

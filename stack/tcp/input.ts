@@ -54,11 +54,11 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
   // First, check the sequence number (3.10.7.4, the four acceptability cases).
   const rcvWnd = Math.max(seqDiff(c.rcvAdvertised, c.rcvNxt), 0);
   if (c.state === 'SYN-RECEIVED' && (flags & TCP_SYN) && !(flags & TCP_ACK) && seq === c.irs) {
-    // A retransmitted SYN: our SYN-ACK was lost; send it again.
+    // A retransmitted SYN (simultaneous open): our SYN-ACK was lost; send it again.
     sendSyn(c);
     return;
   }
-  if (!acceptable(c, seq, segLen, rcvWnd)) {
+  if (!segmentAcceptable(c.rcvNxt, rcvWnd, seq, segLen)) {
     if (!(flags & TCP_RST)) {
       if (c.state === 'TIME-WAIT' && (flags & TCP_FIN)) startTimeWait(c); // retransmitted FIN
       // Unacceptable: answer with an ACK at once (3.10.7.4); this is also how keepalive
@@ -134,8 +134,7 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
 }
 
 /** The four acceptability cases of RFC 9293 3.10.7.4 (segment length and receive window, zero or not). */
-function acceptable(c: Tcb, seq: number, segLen: number, rcvWnd: number): boolean {
-  const nxt = c.rcvNxt;
+export function segmentAcceptable(nxt: number, rcvWnd: number, seq: number, segLen: number): boolean {
   if (segLen === 0) {
     if (rcvWnd === 0) return seq === nxt;
     return seqGe(seq, nxt) && seqLt(seq, seqAdd(nxt, rcvWnd));

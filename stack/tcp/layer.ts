@@ -15,7 +15,8 @@ import { ConnectionTable } from './table';
 import { TcpError } from './errors';
 import { IsnGenerator } from './isn';
 import { EphemeralPorts } from './ports';
-import { TcpListener, type TcpListenerHandler } from './listener';
+import { TcpListener, type ListenerHost, type TcpListenerHandler } from './listener';
+import type { SynRequest } from './syn-request';
 import { seqAdd } from './seq';
 import { checksumFoldSum, pseudoHeaderSum } from '../wire/checksum';
 import type { SendError } from '../ip/ipv4';
@@ -59,11 +60,12 @@ export interface ListenOptions {
 const IPPROTO_TCP = 6;
 const IP_HEADER = 20;
 
-export class TcpLayer implements TcpServices {
+export class TcpLayer implements TcpServices, ListenerHost {
   /** The record every outgoing segment is built in (one at a time). */
   readonly outSegment = new TcpSegment();
   private readonly inSegment = new TcpSegment();
   readonly table: ConnectionTable<TcpConnection>;
+  readonly tupleHashSecret: number;
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly isnGen: IsnGenerator;
   private readonly ports: EphemeralPorts;
@@ -80,7 +82,8 @@ export class TcpLayer implements TcpServices {
   constructor(readonly host: TcpHost, readonly config: TcpConfig) {
     this.clock = host.clock;
     this.trace = new TcpTrace(host);
-    this.table = new ConnectionTable(host.random.u32());
+    this.tupleHashSecret = host.random.u32();
+    this.table = new ConnectionTable(this.tupleHashSecret);
     this.isnGen = new IsnGenerator(host.clock, host.random);
     this.ports = new EphemeralPorts(host.random, config.ephemeralPortMin, config.ephemeralPortMax);
   }
@@ -145,41 +148,49 @@ export class TcpLayer implements TcpServices {
     }
     this.segmentsIn++;
     const conn = this.table.find(dst, seg.dstPort, src, seg.srcPort);
-    if (this.trace.enabled) this.trace.segment('in', src, dst, seg, conn ?? undefined);
     if (conn !== null) {
+      if (this.trace.enabled) this.trace.segment('in', src, dst, seg, conn);
       conn.segmentArrives(seg, packet);
       return;
     }
     const listener = this.findListener(dst, seg.dstPort);
-    if (listener !== null) {
-      this.listenInput(listener, seg, src, dst);
-      return;
-    }
-    // CLOSED: RFC 9293 3.10.7.1.
-    this.countDrop('tcp-no-socket');
+    if (listener !== null && listener.input(seg, packet, src, dst)) return;
+    if (listener === null && this.trace.enabled) this.trace.segment('in', src, dst, seg, undefined);
+    // CLOSED (RFC 9293 3.10.7.1), or an ACK in LISTEN (3.10.7.2).
+    if (listener === null) this.countDrop('tcp-no-socket');
     this.replyReset(seg, src, dst);
   }
 
-  /** LISTEN state (RFC 9293 3.10.7.2). */
-  private listenInput(l: TcpListener, seg: TcpSegment, src: number, dst: number): void {
-    const f = seg.flags;
-    if (f & TCP_RST) return;
-    if (f & TCP_ACK) {
-      this.replyReset(seg, src, dst);
-      return;
-    }
-    if (!(f & TCP_SYN)) return;
-    if (l.full) {
-      this.countDrop('tcp-listen-overflow');
-      return;
-    }
-    const conn = new TcpConnection(this, dst, seg.dstPort, src, seg.srcPort, false);
-    conn.checksumOffload = this.host.checksumOffloadTo(src);
-    conn.tsOffset = this.host.random.u32();
-    l.synQueue++;
-    this.table.insert(conn);
-    conn.acceptSyn(seg, this.isnGen.isn(dst, seg.dstPort, src, seg.srcPort), l);
+  /** The segment for a listener, traced with the request it belongs to, if any. */
+  traceSegmentIn(seg: TcpSegment, src: number, dst: number, traced: { readonly id: string } | undefined): void {
+    if (this.trace.enabled) this.trace.segment('in', src, dst, seg, traced);
   }
+
+  /** A connection for a listener's completed handshake, in the table. */
+  newPassiveConnection(r: SynRequest): TcpConnection {
+    const conn = new TcpConnection(this, r.localAddr, r.localPort, r.remoteAddr, r.remotePort, false);
+    this.table.insert(conn);
+    return conn;
+  }
+
+  isn(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
+    return this.isnGen.isn(localAddr, localPort, remoteAddr, remotePort);
+  }
+
+  get random(): RandomSource {
+    return this.host.random;
+  }
+
+  checksumOffloadTo(remote: number): boolean {
+    return this.host.checksumOffloadTo(remote);
+  }
+
+  /** A segment without payload from the listener (SYN-ACK, ACK, RST of a SYN request). */
+  sendSegment(seg: TcpSegment, src: number, dst: number, offload: boolean, traced?: { readonly id: string }): SendError {
+    if (seg.flags & TCP_RST) this.resetsSent++;
+    return this.build(seg, src, dst, null, 0, 0, traced, offload);
+  }
+
 
   /** RST for a segment that belongs to no connection (RFC 9293 3.10.7.1); never for a RST. */
   private replyReset(seg: TcpSegment, src: number, dst: number): void {
@@ -231,10 +242,6 @@ export class TcpLayer implements TcpServices {
     if (list.length === 0) this.listeners.delete(l.localPort);
   }
 
-  abortChildren(l: TcpListener): void {
-    for (const conn of this.table.all()) if (conn.listener === l) conn.abort();
-  }
-
   /**
    * An ICMP error quoting a segment we sent (RFC 1122 4.2.3.9, RFC 5927): the
    * quoted sequence number must be one we have outstanding. In SYN-SENT a
@@ -250,10 +257,13 @@ export class TcpLayer implements TcpServices {
     const sport = (original[ihl] << 8) | original[ihl + 1];
     const dport = (original[ihl + 2] << 8) | original[ihl + 3];
     const seq = ((original[ihl + 4] << 24) | (original[ihl + 5] << 16) | (original[ihl + 6] << 8) | original[ihl + 7]) >>> 0;
-    const conn = this.table.find(src, sport, dst, dport);
-    if (conn === null) return;
     if (type !== 3) return; // time exceeded and others: nothing to do for a host
-    conn.icmpUnreachable(code, seq);
+    const conn = this.table.find(src, sport, dst, dport);
+    if (conn !== null) {
+      conn.icmpUnreachable(code, seq);
+      return;
+    }
+    this.findListener(src, sport)?.icmpUnreachable(src, dst, dport, seq);
   }
 
   // ---------------------------------------------------------------- output
@@ -268,7 +278,7 @@ export class TcpLayer implements TcpServices {
   }
 
   private build(seg: TcpSegment, src: number, dst: number, payloadFrom: Tcb | null,
-    queueOffset: number, len: number, conn: Tcb | undefined, offload: boolean): SendError {
+    queueOffset: number, len: number, conn: { readonly id: string } | undefined, offload: boolean): SendError {
     const host = this.host;
     const headerLength = 20 + tcpOptionsLength(seg);
     seg.headerLength = headerLength;
@@ -300,9 +310,8 @@ export class TcpLayer implements TcpServices {
     return Math.max(Math.min(r === null ? 576 : r.mtu, 65535) - 40, 64);
   }
 
-  formatAddress(a: number): string {
-    return this.host.formatAddress(a);
-  }
+  /** An address as text (bound: SYN requests keep it to name themselves). */
+  readonly formatAddress = (a: number): string => this.host.formatAddress(a);
 
   // ---------------------------------------------------------------- bookkeeping
 
@@ -366,12 +375,12 @@ export class TcpLayer implements TcpServices {
     this.host.soon();
   }
 
-  afterTimer(_conn: Tcb): void {
+  afterTimer(_conn?: Tcb): void {
     this.dispatch();
     this.flushAcks();
   }
 
-  countDrop(reason: string, conn?: Tcb): void {
+  countDrop(reason: string, conn?: { readonly id: string }): void {
     this.trace.drop(reason, conn);
   }
 

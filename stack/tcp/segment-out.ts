@@ -9,6 +9,7 @@ import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq';
 import { ACK_NONE, type Tcb } from './tcb';
 import { stopDelayedAck } from './timers';
+import { writeSynOptions } from './syn-options';
 import { advertiseWindow, windowScaleFor } from './window';
 
 /** Build one segment into the layer's shared record and hand it over; says why it could not leave. */
@@ -42,21 +43,12 @@ export function emit(c: Tcb, flags: number, seq: number, len: number, queueOffse
   return c.layer.transmit(c, seg, queueOffset, len);
 }
 
-/** The options of our SYN or SYN-ACK; a SYN-ACK offers only what the SYN offered (RFC 7323 2.2, RFC 2018 2). */
+/** The options of our SYN or SYN-ACK. */
 function synOptions(c: Tcb, seg: TcpSegment): void {
   const cfg = c.config;
-  seg.mss = c.layer.mssFor(c.remoteAddr);
   const answering = c.state !== 'SYN-SENT';
-  if (cfg.windowScaling && (!answering || c.wscaleOn)) {
-    if (!answering) c.rcvWscale = windowScaleFor(cfg.receiveBufferBytes);
-    seg.windowScale = c.rcvWscale;
-  }
-  if (cfg.sack && (!answering || c.sackOk)) seg.sackPermitted = true;
-  if (cfg.timestamps && (!answering || c.tsOn)) {
-    seg.hasTimestamps = true;
-    seg.tsVal = c.tsNow();
-    seg.tsEcr = answering ? c.tsRecent : 0;
-  }
+  if (!answering && cfg.windowScaling) c.rcvWscale = windowScaleFor(cfg.receiveBufferBytes);
+  writeSynOptions(seg, cfg, c.layer.mssFor(c.remoteAddr), c, answering, c.tsNow());
 }
 
 /**

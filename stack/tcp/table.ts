@@ -1,7 +1,15 @@
-// The connection table: 4-tuple -> connection, an open hash with chains that
-// run through the connections themselves (no allocation per insert or lookup).
+// The connection table: 4-tuple -> connection (or SYN request), an open hash
+// with chains that run through the entries themselves (no allocation per
+// insert or lookup).
 
-import type { Tcb } from './tcb';
+/** What the table keeps: anything with a 4-tuple and a chain link. */
+export interface TupleEntry {
+  readonly localAddr: number;
+  readonly localPort: number;
+  readonly remoteAddr: number;
+  readonly remotePort: number;
+  nextInBucket: this | null;
+}
 
 function mix(h: number): number {
   h = Math.imul(h ^ (h >>> 16), 0x7feb352d);
@@ -9,7 +17,7 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
-export class ConnectionTable<C extends Tcb> {
+export class ConnectionTable<C extends TupleEntry> {
   size = 0;
   private buckets: Array<C | null> = new Array<C | null>(64).fill(null);
   private mask = 63;

@@ -75,13 +75,16 @@ export interface TcpServices {
   /** After a user call: dispatch and flush soon. */
   afterUserCall(conn: Tcb): void;
   /** After a timer: dispatch and send owed ACKs now. */
-  afterTimer(conn: Tcb): void;
+  afterTimer(conn?: Tcb): void;
   /** The connection reached CLOSED: forget it. */
   remove(conn: Tcb): void;
   /** Count a drop (or another event) by reason, and trace it. */
-  countDrop(reason: string, conn?: Tcb): void;
+  countDrop(reason: string, conn?: { readonly id: string }): void;
   stateChanged(conn: Tcb, from: TcpState, to: TcpState, cause: string): void;
 }
+
+/** The MSS assumed until one is known (RFC 9293 3.7.1). */
+export const DEFAULT_MSS = 536;
 
 // What the single retransmission-class timer is doing (see timers.ts).
 export const T_NONE = 0;
@@ -133,9 +136,9 @@ export abstract class Tcb {
   rcvAdvertised = 0;
 
   /** MSS we may send (peer's option, bounded by our MTU). */
-  sndMss = 536;
+  sndMss = DEFAULT_MSS;
   /** MSS we announced. */
-  rcvMss = 536;
+  rcvMss = DEFAULT_MSS;
   sndWscale = 0;
   rcvWscale = 0;
   /** Both SYNs carried the window-scale option (RFC 7323 2.2). */
@@ -200,7 +203,7 @@ export abstract class Tcb {
   /** Where the last out-of-order segment we received starts (its SACK block goes first, RFC 2018 4). */
   lastOooSeq = 0;
   /** Largest segment the peer has sent us (Linux icsk_ack.rcv_mss), for the every-second-segment rule. */
-  rcvMssSeen = 536;
+  rcvMssSeen = DEFAULT_MSS;
 
   // ACK policy.
   /** How urgently an ACK is owed (ACK_NONE ... ACK_NOW). */

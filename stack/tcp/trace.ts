@@ -6,10 +6,13 @@ import type { Clock } from '../time/clock';
 import type { TraceEvent, Tracer } from '../trace';
 import type { TcpSegment } from '../wire/tcp';
 
-/** What the trace needs of a connection (a Tcb has all of it). */
-export interface TracedConnection {
+/** What most events need of a connection or SYN request: its name. */
+export interface Traced {
   readonly id: string;
-  readonly retries: number;
+}
+
+/** What the RTT and cwnd events need of a connection (a Tcb has all of it). */
+export interface TracedConnection extends Traced {
   readonly flightSize: number;
   readonly rto: { readonly srtt: number; readonly rttvar: number; readonly rto: number };
   readonly cc: { readonly cwnd: number; readonly ssthresh: number } | null;
@@ -36,18 +39,18 @@ export class TcpTrace {
   }
 
   /** Count a drop by reason, and trace it. */
-  drop(reason: string, conn?: TracedConnection): void {
+  drop(reason: string, conn?: Traced): void {
     this.host.count(reason);
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'drop', t: this.now, stack: this.host.name, layer: 'tcp', reason, conn: conn?.id });
   }
 
-  state(conn: TracedConnection, from: string, to: string, cause: string): void {
+  state(conn: Traced, from: string, to: string, cause: string): void {
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'state', t: this.now, stack: this.host.name, conn: conn.id, from, to, cause });
   }
 
-  timer(conn: TracedConnection, timer: string, action: 'set' | 'fired' | 'cancelled', at?: number): void {
+  timer(conn: Traced, timer: string, action: 'set' | 'fired' | 'cancelled', at?: number): void {
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'timer', t: this.now, stack: this.host.name, conn: conn.id, timer, action, at });
   }
@@ -60,7 +63,7 @@ export class TcpTrace {
     }
   }
 
-  retransmit(conn: TracedConnection, seq: number, len: number, reason: string): void {
+  retransmit(conn: Traced & { readonly retries: number }, seq: number, len: number, reason: string): void {
     this.host.count('tcp-retransmit');
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'retransmit', t: this.now, stack: this.host.name, conn: conn.id, seq, len, count: conn.retries, reason });
@@ -74,34 +77,34 @@ export class TcpTrace {
     }
   }
 
-  error(conn: TracedConnection, code: string): void {
+  error(conn: Traced, code: string): void {
     this.host.count(`tcp-error-${code}`);
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'error', t: this.now, stack: this.host.name, conn: conn.id, code });
   }
 
-  probe(conn: TracedConnection, kind: 'keepalive' | 'zero-window', n: number, of: number): void {
+  probe(conn: Traced, kind: 'keepalive' | 'zero-window', n: number, of: number): void {
     this.host.count(kind === 'keepalive' ? 'tcp-keepalive-probe' : 'tcp-zero-window-probe');
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'probe', t: this.now, stack: this.host.name, conn: conn.id, kind, n, of });
   }
 
-  nagle(conn: TracedConnection, held: number, outstanding: number): void {
+  nagle(conn: Traced, held: number, outstanding: number): void {
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'nagle', t: this.now, stack: this.host.name, conn: conn.id, held, outstanding });
   }
 
-  ack(conn: TracedConnection, action: 'delayed' | 'quick' | 'immediate', reason: string, delayMs?: number): void {
+  ack(conn: Traced, action: 'delayed' | 'quick' | 'immediate', reason: string, delayMs?: number): void {
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'ack', t: this.now, stack: this.host.name, conn: conn.id, action, reason, delayMs });
   }
 
-  window(conn: TracedConnection, side: 'send' | 'receive', window: number, reason: string): void {
+  window(conn: Traced, side: 'send' | 'receive', window: number, reason: string): void {
     const tr = this.host.tracer;
     if (tr.enabled) tr.emit({ type: 'window', t: this.now, stack: this.host.name, conn: conn.id, side, window, reason });
   }
 
-  segment(dir: 'in' | 'out', src: number, dst: number, seg: TcpSegment, conn: TracedConnection | undefined): void {
+  segment(dir: 'in' | 'out', src: number, dst: number, seg: TcpSegment, conn: Traced | undefined): void {
     const h = this.host;
     const ev: TraceEvent = {
       type: 'segment', t: this.now, stack: h.name, dir, conn: conn?.id,

@@ -5,8 +5,8 @@ import { createHash } from 'node:crypto';
 import { Lab, type FrameRecord, type LabLinkOptions } from '../../tools/lab/lab';
 import type { Stack } from '../../stack/stack';
 import type { StackConfigInput } from '../../stack/config';
-import { Ipv4Header, parseIpv4, parseIpv4Address, formatIpv4 } from '../../stack/wire/ipv4';
-import { TcpSegment, parseTcp, formatTcpFlags } from '../../stack/wire/tcp';
+import { Ipv4Header, IPPROTO_TCP, parseIpv4, parseIpv4Address, formatIpv4, writeIpv4Header } from '../../stack/wire/ipv4';
+import { TcpSegment, parseTcp, formatTcpFlags, setTcpChecksum, tcpOptionsLength, writeTcpHeader } from '../../stack/wire/tcp';
 import type { TcpConnection, TcpHandler, TcpState } from '../../stack/tcp/connection';
 import type { TcpError } from '../../stack/tcp/errors';
 
@@ -162,3 +162,48 @@ export function sendAll(conn: TcpConnection, data: Uint8Array, rec: Recorder, th
 }
 
 export { formatIpv4 };
+
+/** Fields of a TCP segment to inject; unset options are left out. */
+export interface InjectFields {
+  src?: number;
+  dst?: number;
+  srcPort: number;
+  dstPort: number;
+  seq: number;
+  ack?: number;
+  flags: number;
+  window?: number;
+  mss?: number;
+  payload?: Uint8Array;
+}
+
+/** An IPv4 packet carrying a TCP segment with a correct checksum. */
+export function tcpPacket(f: InjectFields): Uint8Array {
+  const seg = new TcpSegment();
+  seg.clear();
+  seg.srcPort = f.srcPort;
+  seg.dstPort = f.dstPort;
+  seg.seq = f.seq >>> 0;
+  seg.ack = (f.ack ?? 0) >>> 0;
+  seg.flags = f.flags;
+  seg.window = f.window ?? 65535;
+  if (f.mss !== undefined) seg.mss = f.mss;
+  const data = f.payload ?? new Uint8Array(0);
+  const tcpLen = 20 + tcpOptionsLength(seg) + data.length;
+  const buf = new Uint8Array(20 + tcpLen);
+  const src = f.src ?? ip(A);
+  const dst = f.dst ?? ip(B);
+  writeIpv4Header(buf, 0, buf.length, 1, true, 64, IPPROTO_TCP, src, dst);
+  const hl = writeTcpHeader(buf, 20, seg);
+  buf.set(data, 20 + hl);
+  setTcpChecksum(buf, 20, tcpLen, src, dst);
+  return buf;
+}
+
+/** Put a segment on the wire from `from`'s end of the lab's a-b link, as if that host had sent it. */
+export function inject(p: Pair, from: 'a' | 'b', f: InjectFields): void {
+  const link = p.lab.links.get('a-b');
+  if (link === undefined) throw new Error('no a-b link');
+  const defaults = from === 'a' ? { src: ip(A), dst: ip(B) } : { src: ip(B), dst: ip(A) };
+  (from === 'a' ? link.a : link.b).send([tcpPacket({ ...defaults, ...f })]);
+}
