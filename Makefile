@@ -1,5 +1,5 @@
 # tcplab: `make` builds, `make demo` runs the demo, `make test` runs every test.
-.PHONY: all build install native typecheck test demo bench clean
+.PHONY: all build install native typecheck test torture demo bench clean
 
 all: build
 
@@ -23,6 +23,19 @@ typecheck: install
 
 test: build typecheck
 	npx ava
+
+# The robustness torture run (test/robustness/): many more seeded transfers and millions of
+# packets fuzzed into a live stack, known failures included; several minutes. Prints one
+# summary line; failed runs leave a pcap and an HTML report in test-output/torture/.
+TORTURE_SEEDS ?= 100000
+TORTURE_PACKETS ?= 6000000
+torture:
+	@rm -f test-output/torture/*.summary
+	@TCPLAB_TORTURE=1 TCPLAB_TORTURE_SEEDS=$(TORTURE_SEEDS) TCPLAB_FUZZ_PACKETS=$(TORTURE_PACKETS) \
+	  npx ava --node-arguments=--expose-gc test/robustness/transfers.test.ts test/robustness/fuzz.test.ts; \
+	status=$$?; \
+	echo "torture $$(date -u +%Y-%m-%d) $$(git rev-parse --short HEAD 2>/dev/null): $$(cat test-output/torture/transfers.summary 2>/dev/null || echo 'transfers: no summary'); $$(cat test-output/torture/fuzz.summary 2>/dev/null || echo 'fuzz: no summary')"; \
+	exit $$status
 
 demo: build
 	node dist/cli.js demo
