@@ -3,7 +3,8 @@
 // errors quoting a given datagram, and fragments of a packet. Checksums come
 // out right; a test breaks them afterwards when it wants them wrong.
 
-import { IPPROTO_ICMP, IPPROTO_TCP, readU32, setIpv4Checksum, writeU32 } from '../../stack/wire/ipv4';
+import { IPPROTO_ICMP, IPPROTO_TCP, setIpv4Checksum } from '../../stack/wire/ipv4';
+import { readU32, writeU32 } from '../../stack/wire/bytes';
 import { setTcpChecksum } from '../../stack/wire/tcp';
 import { writeIcmpError } from '../../stack/wire/icmp';
 

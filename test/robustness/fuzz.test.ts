@@ -28,7 +28,8 @@ import { fragments, icmpError, icmpPacket, ipv4, tcpPacket, timestampsOption } f
 import type { TcpConnection } from '../../stack/tcp/connection';
 import type { Link } from '../../devices/link';
 import { seqAdd, seqDiff } from '../../stack/tcp/seq';
-import { Ipv4Header, parseIpv4, readU32 } from '../../stack/wire/ipv4';
+import { Ipv4Header, parseIpv4 } from '../../stack/wire/ipv4';
+import { readU32 } from '../../stack/wire/bytes';
 import { TcpSegment, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, formatTcpFlags, parseTcp } from '../../stack/wire/tcp';
 
 const PACKETS = envCount('TCPLAB_FUZZ_PACKETS', 30_000);

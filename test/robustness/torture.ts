@@ -18,7 +18,8 @@ import { CaptureWriter, MemorySink } from '../../devices/capture';
 import { WrapperDevice } from '../../devices/wrapper';
 import type { Device, FrameReceiver } from '../../stack/device';
 import { renderReport } from '../../tools/report/report';
-import { IPPROTO_TCP, Ipv4Header, parseIpv4, readU32, setIpv4Checksum } from '../../stack/wire/ipv4';
+import { IPPROTO_TCP, Ipv4Header, parseIpv4, setIpv4Checksum } from '../../stack/wire/ipv4';
+import { readU32 } from '../../stack/wire/bytes';
 import { TcpSegment, formatTcpFlags, parseTcp, setTcpChecksum } from '../../stack/wire/tcp';
 
 // ---------------------------------------------------------------- run sizes
