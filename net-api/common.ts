@@ -7,6 +7,7 @@ import type { Stack } from '../stack/stack';
 import type { VirtualClock } from '../stack/time/virtual-clock';
 import { RealClock } from './real-clock';
 import { formatIpv4, parseIpv4Address } from '../stack/wire/ipv4';
+import type { IpAddress } from '../stack/ip/address';
 import {
   ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, ERR_SOCKET_BAD_PORT, dnsException,
 } from './errors';
@@ -70,6 +71,11 @@ export function toIpv4(address: string): number | null {
 }
 
 export { formatIpv4 };
+
+/** Node's address() shape for an address of either family. */
+export function addressInfo(addr: IpAddress, port: number): AddressInfo {
+  return { address: addr.toString(), family: addr.family === 4 ? 'IPv4' : 'IPv6', port };
+}
 
 export interface AddressInfo {
   address: string;

@@ -6,7 +6,7 @@ import * as realNet from 'node:net';
 import type { TcpConnection } from '../stack/tcp/connection';
 import type { TcpListener } from '../stack/tcp/listener';
 import { TcpError } from '../stack/tcp/errors';
-import { type AddressInfo, LoopRef, type NetContext, formatIpv4, isIP, toIpv4, validateFunction, validatePort } from './common';
+import { type AddressInfo, addressInfo, LoopRef, type NetContext, formatIpv4, isIP, toIpv4, validateFunction, validatePort } from './common';
 import {
   ERR_INVALID_ARG_TYPE, ERR_INVALID_ARG_VALUE, ERR_SERVER_ALREADY_LISTEN, ERR_SERVER_NOT_RUNNING, uvExceptionWithHostPort,
 } from './errors';
@@ -322,7 +322,7 @@ export class Server extends EventEmitter {
 
   address(): AddressInfo | string | null {
     if (this._listener !== null) {
-      return { address: formatIpv4(this._listener.localAddr), family: 'IPv4', port: this._listener.localPort };
+      return addressInfo(this._listener.localAddr, this._listener.localPort);
     }
     if (this._unix !== null) return this._unix.address();
     return null;

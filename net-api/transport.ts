@@ -7,7 +7,7 @@
 import * as realNet from 'node:net';
 import type { TcpConnection } from '../stack/tcp/connection';
 import type { TcpError } from '../stack/tcp/errors';
-import { formatIpv4, type AddressInfo } from './common';
+import { addressInfo, type AddressInfo } from './common';
 
 export interface TransportEvents {
   connect(): void;
@@ -100,11 +100,11 @@ export class TcpTransport implements Transport {
   }
 
   local(): AddressInfo {
-    return { address: formatIpv4(this.conn.localAddr), family: 'IPv4', port: this.conn.localPort };
+    return addressInfo(this.conn.localAddr, this.conn.localPort);
   }
 
   remote(): AddressInfo {
-    return { address: formatIpv4(this.conn.remoteAddr), family: 'IPv4', port: this.conn.remotePort };
+    return addressInfo(this.conn.remoteAddr, this.conn.remotePort);
   }
 
   ref(): void {}

@@ -10,8 +10,9 @@ import { Tracer } from './trace';
 import { FrameAllocator } from './buffers';
 import { Interface } from './ip/interface';
 import { Ipv4Layer } from './ip/ipv4';
+import { Ipv4Network } from './ip/ipv4-network';
 import { TcpLayer } from './tcp/layer';
-import { formatIpv4, parseCidr, parseIpv4Address, prefixMask, IPPROTO_TCP } from './wire/ipv4';
+import { parseCidr, parseIpv4Address, prefixMask, IPPROTO_TCP } from './wire/ipv4';
 import { ETHERNET_HEADER_LENGTH } from './wire/ethernet';
 import { EthernetLink } from './link/ethernet';
 import { defaultArpConfig, type ArpConfig } from './link/arp';
@@ -65,19 +66,16 @@ export class Stack {
       count: (r) => this.count(r),
       queued: () => this.scheduleAfterWork(),
     }, this.config.ip);
+    const ipv4 = new Ipv4Network(this.ip);
     this.tcp = new TcpLayer({
       name: this.name, clock: this.clock, random: this.random, tracer: this.tracer, headroom: HEADROOM,
       count: (r) => this.count(r),
-      formatAddress: formatIpv4,
-      routeTo: (dst) => self.ip.routeTo(dst),
-      isLocalAddress: (a) => self.ip.isLocalAddress(a),
-      checksumOffloadTo: (dst) => self.ip.checksumOffloadTo(dst),
+      network: (family) => (family === 4 ? ipv4 : null),
       allocFrame: (n) => self.frames.alloc(n),
-      sendIp: (frame, len, proto, src, dst) => self.ip.send(frame, len, proto, src, dst),
       soon: () => self.scheduleAfterWork(),
     }, this.config.tcp);
     this.ip.registerProtocol(IPPROTO_TCP, (p, off, len, src, dst, verify) => this.tcp.input(p, off, len, src, dst, verify),
-      (type, code, original) => this.tcp.icmpError(type, code, original));
+      (report) => this.tcp.icmpError(report));
     this.ip.afterSelfDelivery = () => this.afterWork();
     this.soonTimer = this.clock.createTimer(() => this.afterWork());
     this.clock.addFlushHook(() => this.flush());

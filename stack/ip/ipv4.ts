@@ -10,9 +10,12 @@ import {
 } from '../wire/ipv4';
 import {
   ICMP_DEST_UNREACHABLE, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, ICMP_HEADER_LENGTH, ICMP_HOST_UNREACHABLE, ICMP_PROTOCOL_UNREACHABLE,
-  ICMP_TIME_EXCEEDED, IcmpMessage, icmpErrorLength, parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
+  ICMP_FRAG_NEEDED, ICMP_PARAMETER_PROBLEM, ICMP_TIME_EXCEEDED, IcmpMessage, icmpErrorLength, parseIcmp, writeIcmpEchoReply, writeIcmpEchoRequest, writeIcmpError,
 } from '../wire/icmp';
+import { readU32 } from '../wire/bytes';
 import { Interface } from './interface';
+import { IpAddress } from './address';
+import type { IcmpErrorReport, SendError } from './network';
 import { RouteTable } from './routes';
 import { Reassembler } from './reassembly';
 import { fragmentIpv4 } from './fragment';
@@ -25,11 +28,14 @@ export interface EchoReply {
   ttl: number;
 }
 
-/** A transport protocol's input: the packet and where its payload lies. */
-export type TransportInput = (packet: Uint8Array, offset: number, length: number, src: number, dst: number, verifyChecksum: boolean) => void;
+/**
+ * A transport protocol's input: the packet and where its payload lies. `src`
+ * and `dst` are rewritten for every packet: copy them to keep them.
+ */
+export type TransportInput = (packet: Uint8Array, offset: number, length: number, src: IpAddress, dst: IpAddress, verifyChecksum: boolean) => void;
 
 /** An ICMP error about a packet we sent, for the transport that sent it. */
-export type IcmpErrorInput = (type: number, code: number, original: Uint8Array, offset: number, length: number) => void;
+export type IcmpErrorInput = (report: IcmpErrorReport) => void;
 
 export interface Ipv4Host {
   readonly name: string;
@@ -42,12 +48,7 @@ export interface Ipv4Host {
   queued(): void;
 }
 
-/**
- * Why a packet we originate could not leave, for the transport that sent it
- * (as the errno Linux's ip_queue_xmit returns): too large for the interface
- * with DF set, or no route. null when the packet was queued.
- */
-export type SendError = 'EMSGSIZE' | 'EHOSTUNREACH' | null;
+export type { SendError };
 
 export class Ipv4Layer {
   readonly interfaces: Interface[] = [];
@@ -56,6 +57,9 @@ export class Ipv4Layer {
   private readonly icmp = new IcmpMessage();
   private readonly protocols = new Map<number, TransportInput>();
   private readonly icmpErrorHandlers = new Map<number, IcmpErrorInput>();
+  /** The addresses of the packet being delivered to a transport (rewritten per packet). */
+  private readonly inSrc = IpAddress.v4(0);
+  private readonly inDst = IpAddress.v4(0);
   private readonly reassembler: Reassembler;
   private nextId = 1;
   packetsIn = 0;
@@ -158,7 +162,7 @@ export class Ipv4Layer {
     const protocol = h.protocol;
     const transport = this.protocols.get(protocol);
     if (transport !== undefined) {
-      transport(packet, h.payloadOffset, h.payloadLength, src, h.dst, !iface.checksumOffload);
+      transport(packet, h.payloadOffset, h.payloadLength, this.inSrc.setV4(src), this.inDst.setV4(h.dst), !iface.checksumOffload);
       return;
     }
     if (protocol === IPPROTO_ICMP) {
@@ -189,12 +193,7 @@ export class Ipv4Layer {
     }
     if (m.type === ICMP_DEST_UNREACHABLE || m.type === ICMP_TIME_EXCEEDED) {
       // The embedded original datagram tells which transport sent it (RFC 1122 3.2.2).
-      const inner = new Ipv4Header();
-      const emb = packet.subarray(m.originalOffset, offset + length);
-      if (parseIpv4(emb, inner, false) === null || emb.length >= IPV4_HEADER_LENGTH) {
-        const handler = this.icmpErrorHandlers.get(emb.length >= 10 ? emb[9] : -1);
-        if (handler !== undefined) handler(m.type, m.code, emb, 0, emb.length);
-      }
+      this.icmpErrorFor(m.type, m.code, m.mtu, packet.subarray(m.originalOffset, offset + length));
       return;
     }
     if (m.type === ICMP_ECHO_REPLY) {
@@ -297,10 +296,30 @@ export class Ipv4Layer {
     for (const p of packets) {
       if (p.length < IPV4_HEADER_LENGTH) continue;
       this.drop('ipv4-host-unreachable');
-      const handler = this.icmpErrorHandlers.get(p[9]);
-      if (handler !== undefined) handler(ICMP_DEST_UNREACHABLE, ICMP_HOST_UNREACHABLE, p, 0, p.length);
+      this.icmpErrorFor(ICMP_DEST_UNREACHABLE, ICMP_HOST_UNREACHABLE, 0, p);
     }
     this.afterSelfDelivery?.();
+  }
+
+  /**
+   * An ICMP error quoting `original`, one of our datagrams: parse the quoted
+   * header (RFC 792: it and at least 8 bytes of the transport header) and tell
+   * the transport that sent it (RFC 1122 3.2.2).
+   */
+  private icmpErrorFor(type: number, code: number, mtu: number, original: Uint8Array): void {
+    if (original.length < IPV4_HEADER_LENGTH || original[0] >>> 4 !== 4) return;
+    // The quote may be cut short of the datagram's total length: only the header and 8 bytes are promised.
+    const ihl = (original[0] & 0x0f) * 4;
+    if (ihl < IPV4_HEADER_LENGTH || original.length < ihl + 8) return;
+    const handler = this.icmpErrorHandlers.get(original[9]);
+    if (handler === undefined) return;
+    const kind = type === ICMP_DEST_UNREACHABLE ? (code === ICMP_FRAG_NEEDED ? 'fragmentation-needed' : 'unreachable')
+      : type === ICMP_TIME_EXCEEDED ? 'time-exceeded' : type === ICMP_PARAMETER_PROBLEM ? 'parameter-problem' : 'other';
+    handler({
+      kind, type, code, mtu: kind === 'fragmentation-needed' ? mtu : 0,
+      src: IpAddress.v4(readU32(original, 12)), dst: IpAddress.v4(readU32(original, 16)),
+      transport: original.subarray(ihl),
+    });
   }
 
   private deliverSelf(): void {

@@ -137,7 +137,7 @@ export function synReceivedAck(c: Tcb, seg: TcpSegment): boolean {
 
 /** The options of the peer's SYN, into the TCB. */
 function takeSynOptions(c: Tcb, seg: TcpSegment): void {
-  takeSyn(c, c.config, c.layer.mssFor(c.remoteAddr), seg, c.layer.clock.now(), c.tsNow());
+  takeSyn(c, c.config, c.layer.mssFor(c.net, c.remoteAddr), seg, c.layer.clock.now(), c.tsNow());
 }
 
 /** Into ESTABLISHED: congestion control starts (RFC 6928 initial window), quick ACKs, keepalive; the user hears. */

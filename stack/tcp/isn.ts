@@ -6,6 +6,7 @@
 
 import type { Clock } from '../time/clock';
 import type { RandomSource } from '../random';
+import { toIpAddress, type AddressInput, type IpAddress } from '../ip/address';
 
 // SipHash works on 64-bit words; each is held here as two int32 halves (h, l)
 // so the hash needs no BigInt and allocates nothing. The state lives in
@@ -137,11 +138,25 @@ function put32(buf: Uint8Array, i: number, v: number): void {
   buf[i + 3] = v;
 }
 
+/** Writes an address (4 bytes for IPv4, 16 for IPv6) at `i`; returns the index after it. */
+function putAddress(buf: Uint8Array, i: number, a: IpAddress): number {
+  if (a.family === 4) {
+    put32(buf, i, a.w3);
+    return i + 4;
+  }
+  put32(buf, i, a.w0);
+  put32(buf, i + 4, a.w1);
+  put32(buf, i + 8, a.w2);
+  put32(buf, i + 12, a.w3);
+  return i + 16;
+}
+
 /** RFC 6528 ISN generator; one per stack. */
 export class IsnGenerator {
   private readonly clock: Clock;
   private readonly key: Uint32Array;
-  private readonly tuple = new Uint8Array(12);
+  /** The 4-tuple as hashed: addresses of 4 (IPv4) or 16 bytes (IPv6) and the ports. */
+  private readonly tuple = new Uint8Array(36);
 
   constructor(clock: Clock, random: RandomSource) {
     this.clock = clock;
@@ -149,16 +164,16 @@ export class IsnGenerator {
     this.key = randomSipKey(random);
   }
 
-  /** The ISN for a connection; addresses are IPv4 as unsigned 32-bit numbers. Returns an unsigned 32-bit number. */
-  isn(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
+  /** The ISN for a connection (an IPv4 address may be given as its number). Returns an unsigned 32-bit number. */
+  isn(localAddr: AddressInput, localPort: number, remoteAddr: AddressInput, remotePort: number): number {
     const b = this.tuple;
-    put32(b, 0, localAddr);
-    b[4] = localPort >>> 8;
-    b[5] = localPort;
-    put32(b, 6, remoteAddr);
-    b[10] = remotePort >>> 8;
-    b[11] = remotePort;
-    const f = sipHash24(this.key, b, 12);
+    let i = putAddress(b, 0, toIpAddress(localAddr));
+    b[i++] = localPort >>> 8;
+    b[i++] = localPort;
+    i = putAddress(b, i, toIpAddress(remoteAddr));
+    b[i++] = remotePort >>> 8;
+    b[i++] = remotePort;
+    const f = sipHash24(this.key, b, i);
     // RFC 6528 section 3 (after RFC 793): M ticks every 4 microseconds, i.e. 250 per ms.
     const m = Math.floor(this.clock.now() * 250);
     return (m + f) >>> 0;

@@ -1,25 +1,30 @@
-// TCP's place in the stack: demultiplexes segments to connections and
-// listeners (RFC 9293 3.10.7), answers strays with RST, builds outgoing
-// segments, picks ports and ISNs, and dispatches notifications to users once
-// the work that produced them is complete.
+// TCP's place in the stack: the user API (listen, connect), demultiplexing of
+// arriving segments to connections and listeners (RFC 9293 3.10.7), RST for
+// strays (3.10.7.1), ICMP errors for the connection they quote, ports and
+// ISNs, and the dispatch of notifications to users once the work that
+// produced them is complete. Segments leave through transmit.ts; the LISTEN
+// state is listener.ts; everything a connection does is in its own files.
 
-import type { Clock } from '../time/clock';
 import type { TcpConfig } from '../config';
+import { IpAddress, toIpAddress, type AddressFamily, type AddressInput } from '../ip/address';
+import type { IcmpErrorReport, NetworkLayer, SendError } from '../ip/network';
 import type { RandomSource } from '../random';
+import type { Clock } from '../time/clock';
 import type { Tracer } from '../trace';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, parseTcp, setTcpChecksum, tcpOptionsLength, writeTcpHeader } from '../wire/tcp';
+import { readU16, readU32 } from '../wire/bytes';
+import { IPPROTO_TCP } from '../wire/ipv4';
+import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, parseTcpSegment } from '../wire/tcp';
 import { TcpConnection, type TcpHandler } from './connection';
-import type { Tcb, TcpServices, TcpState } from './tcb';
-import { TcpTrace } from './trace';
-import { ConnectionTable } from './table';
 import { TcpError } from './errors';
 import { IsnGenerator } from './isn';
-import { EphemeralPorts } from './ports';
 import { TcpListener, type ListenerHost, type TcpListenerHandler } from './listener';
-import type { SynRequest } from './syn-request';
+import { EphemeralPorts } from './ports';
 import { seqAdd } from './seq';
-import { checksumFoldSum, pseudoHeaderSum } from '../wire/checksum';
-import type { SendError } from '../ip/ipv4';
+import type { SynRequest } from './syn-request';
+import { ConnectionTable } from './table';
+import type { Tcb, TcpServices, TcpState } from './tcb';
+import { TcpTrace } from './trace';
+import { SegmentTransmitter } from './transmit';
 
 /** What TCP needs from the stack around it. */
 export interface TcpHost {
@@ -29,55 +34,54 @@ export interface TcpHost {
   readonly tracer: Tracer;
   /** Count a drop (or any event) by reason. */
   count(reason: string): void;
-  formatAddress(addr: number): string;
-  /** The source address and path MTU toward `dst`, or null without a route. */
-  routeTo(dst: number): { src: number; mtu: number } | null;
-  isLocalAddress(addr: number): boolean;
-  /** Packets to `dst` leave through a device that needs no TCP checksum (a loopback). */
-  checksumOffloadTo(dst: number): boolean;
-  /** Offset in a frame where the IP header starts (room for a link header before it). */
+  /** The network layer of a family, or null when the stack does not speak it. */
+  network(family: AddressFamily): NetworkLayer | null;
+  /** Offset in a frame where the network header starts (room for a link header before it). */
   readonly headroom: number;
   allocFrame(length: number): Uint8Array;
-  /** Write the IPv4 header at `headroom` and queue the frame for output; says why it could not leave. */
-  sendIp(frame: Uint8Array, ipLength: number, protocol: number, src: number, dst: number): SendError;
   /** Arrange for dispatch and output flush after the current user call returns. */
   soon(): void;
 }
 
 export interface ConnectOptions {
-  remoteAddress: number;
+  remoteAddress: AddressInput;
   remotePort: number;
-  localAddress?: number;
+  localAddress?: AddressInput;
   localPort?: number;
 }
 
 export interface ListenOptions {
-  address?: number;
+  /** The local address; unset or unspecified (0.0.0.0) means every local address. */
+  address?: AddressInput;
   port: number;
   backlog?: number;
 }
 
-const IPPROTO_TCP = 6;
-const IP_HEADER = 20;
+/** TCP header without options. */
+const TCP_HEADER = 20;
+/** When no route tells: the minimum datagram every IPv4 host accepts (RFC 791). */
+const DEFAULT_MTU = 576;
+/** The smallest MSS we use or accept (as Linux's TCP_MIN_MSS-like floor). */
+const MIN_MSS = 64;
 
 export class TcpLayer implements TcpServices, ListenerHost {
   /** The record every outgoing segment is built in (one at a time). */
   readonly outSegment = new TcpSegment();
   private readonly inSegment = new TcpSegment();
   readonly table: ConnectionTable<TcpConnection>;
+  /** The key of the 4-tuple hash (the listeners' SYN queues use it too). */
   readonly tupleHashSecret: number;
   private readonly listeners = new Map<number, TcpListener[]>();
   private readonly isnGen: IsnGenerator;
   private readonly ports: EphemeralPorts;
+  private readonly transmitter: SegmentTransmitter;
   private notifyQueue: Array<Tcb | TcpListener> = [];
   private readonly ackQueue: TcpConnection[] = [];
   private dispatching = false;
   readonly clock: Clock;
   readonly trace: TcpTrace;
-  /** Segments sent and received, for statistics. */
+  /** Segments received, for statistics. */
   segmentsIn = 0;
-  segmentsOut = 0;
-  resetsSent = 0;
 
   constructor(readonly host: TcpHost, readonly config: TcpConfig) {
     this.clock = host.clock;
@@ -86,18 +90,32 @@ export class TcpLayer implements TcpServices, ListenerHost {
     this.table = new ConnectionTable(this.tupleHashSecret);
     this.isnGen = new IsnGenerator(host.clock, host.random);
     this.ports = new EphemeralPorts(host.random, config.ephemeralPortMin, config.ephemeralPortMax);
+    this.transmitter = new SegmentTransmitter(host, this.trace);
+  }
+
+  get random(): RandomSource {
+    return this.host.random;
+  }
+
+  /** Segments handed to the network layer, and how many of them were resets. */
+  get segmentsOut(): number {
+    return this.transmitter.segmentsOut;
+  }
+
+  get resetsSent(): number {
+    return this.transmitter.resetsSent;
   }
 
   // ---------------------------------------------------------------- user API
 
   listen(opts: ListenOptions, handler: TcpListenerHandler): TcpListener {
-    const addr = opts.address ?? 0;
+    const addr = toIpAddress(opts.address ?? IpAddress.ANY4);
     let port = opts.port;
     if (port === 0) {
-      port = this.ports.pick(addr, 0, 0, (p) => this.portBound(p));
+      port = this.ports.pick(addr.hash32(), 0, 0, (p) => this.listeners.has(p));
       if (port < 0) throw new TcpError('EADDRINUSE', 'no free port');
     }
-    if (this.listenerConflict(addr, port)) throw new TcpError('EADDRINUSE', `address in use: ${this.host.formatAddress(addr)}:${port}`);
+    if (this.listenerConflict(addr, port)) throw new TcpError('EADDRINUSE', `address in use: ${addr}:${port}`);
     const backlog = Math.max(1, Math.min(opts.backlog ?? this.config.defaultBacklog, 65535));
     const l = new TcpListener(this, addr, port, backlog, handler);
     const list = this.listeners.get(port);
@@ -107,41 +125,46 @@ export class TcpLayer implements TcpServices, ListenerHost {
   }
 
   connect(opts: ConnectOptions, handler: TcpHandler): TcpConnection {
-    const route = this.host.routeTo(opts.remoteAddress);
-    if (route === null) throw new TcpError('ENETUNREACH', `no route to ${this.host.formatAddress(opts.remoteAddress)}`);
-    const localAddr = opts.localAddress ?? route.src;
-    if (opts.localAddress !== undefined && !this.host.isLocalAddress(localAddr)) {
-      throw new TcpError('EADDRNOTAVAIL', `${this.host.formatAddress(localAddr)} is not a local address`);
+    const remote = toIpAddress(opts.remoteAddress);
+    const net = this.host.network(remote.family);
+    const route = net === null ? null : net.route(remote);
+    if (net === null || route === null) throw new TcpError('ENETUNREACH', `no route to ${remote}`);
+    const local = opts.localAddress === undefined ? route.src : toIpAddress(opts.localAddress);
+    if (opts.localAddress !== undefined && !net.isLocalAddress(local)) {
+      throw new TcpError('EADDRNOTAVAIL', `${local} is not a local address`);
     }
+    const remotePort = opts.remotePort;
     let localPort = opts.localPort ?? 0;
     if (localPort === 0) {
-      localPort = this.ports.pick(localAddr, opts.remoteAddress, opts.remotePort,
-        (p) => this.table.find(localAddr, p, opts.remoteAddress, opts.remotePort) !== null || this.listeners.has(p));
+      localPort = this.ports.pick(local.hash32(), remote.hash32(), remotePort,
+        (p) => this.table.find(local, p, remote, remotePort) !== null || this.listeners.has(p));
       if (localPort < 0) throw new TcpError('EADDRNOTAVAIL', 'no free ephemeral port');
-    } else if (this.table.find(localAddr, localPort, opts.remoteAddress, opts.remotePort) !== null) {
-      throw new TcpError('EADDRINUSE', `address in use: ${this.host.formatAddress(localAddr)}:${localPort}`);
+    } else if (this.table.find(local, localPort, remote, remotePort) !== null) {
+      throw new TcpError('EADDRINUSE', `address in use: ${local}:${localPort}`);
     }
-    const conn = new TcpConnection(this, localAddr, localPort, opts.remoteAddress, opts.remotePort, true);
-    conn.checksumOffload = this.host.checksumOffloadTo(opts.remoteAddress);
+    const conn = new TcpConnection(this, net, local, localPort, remote.clone(), remotePort, true);
+    conn.checksumOffload = route.checksumOffload;
     conn.handler = handler;
     conn.tsOffset = this.host.random.u32();
     this.table.insert(conn);
-    conn.open(this.isnGen.isn(localAddr, localPort, opts.remoteAddress, opts.remotePort));
+    conn.open(this.isnGen.isn(local, localPort, remote, remotePort));
     this.host.soon();
     return conn;
   }
 
-  /** Every connection the layer holds, in no particular order. */
+  /** Every connection the layer holds, in no particular order (handshakes still in a SYN queue are not connections yet). */
   connections(): TcpConnection[] {
     return this.table.all();
   }
 
   // ---------------------------------------------------------------- input
 
-  /** A TCP segment in an IPv4 packet addressed to us. */
-  input(packet: Uint8Array, offset: number, length: number, src: number, dst: number, verifyChecksum = true): void {
+  /** A TCP segment addressed to us (`src` and `dst` are rewritten per packet by the network layer). */
+  input(packet: Uint8Array, offset: number, length: number, src: IpAddress, dst: IpAddress, verifyChecksum = true): void {
+    const net = this.host.network(src.family);
+    if (net === null) return;
     const seg = this.inSegment;
-    const reason = parseTcp(packet, offset, length, src, dst, seg, verifyChecksum);
+    const reason = parseTcpSegment(packet, offset, length, net.pseudoHeaderSum(src, dst, IPPROTO_TCP, length), seg, verifyChecksum);
     if (reason !== null) {
       this.countDrop(reason);
       return;
@@ -158,42 +181,11 @@ export class TcpLayer implements TcpServices, ListenerHost {
     if (listener === null && this.trace.enabled) this.trace.segment('in', src, dst, seg, undefined);
     // CLOSED (RFC 9293 3.10.7.1), or an ACK in LISTEN (3.10.7.2).
     if (listener === null) this.countDrop('tcp-no-socket');
-    this.replyReset(seg, src, dst);
+    this.replyReset(net, seg, src, dst);
   }
-
-  /** The segment for a listener, traced with the request it belongs to, if any. */
-  traceSegmentIn(seg: TcpSegment, src: number, dst: number, traced: { readonly id: string } | undefined): void {
-    if (this.trace.enabled) this.trace.segment('in', src, dst, seg, traced);
-  }
-
-  /** A connection for a listener's completed handshake, in the table. */
-  newPassiveConnection(r: SynRequest): TcpConnection {
-    const conn = new TcpConnection(this, r.localAddr, r.localPort, r.remoteAddr, r.remotePort, false);
-    this.table.insert(conn);
-    return conn;
-  }
-
-  isn(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
-    return this.isnGen.isn(localAddr, localPort, remoteAddr, remotePort);
-  }
-
-  get random(): RandomSource {
-    return this.host.random;
-  }
-
-  checksumOffloadTo(remote: number): boolean {
-    return this.host.checksumOffloadTo(remote);
-  }
-
-  /** A segment without payload from the listener (SYN-ACK, ACK, RST of a SYN request). */
-  sendSegment(seg: TcpSegment, src: number, dst: number, offload: boolean, traced?: { readonly id: string }): SendError {
-    if (seg.flags & TCP_RST) this.resetsSent++;
-    return this.build(seg, src, dst, null, 0, 0, traced, offload);
-  }
-
 
   /** RST for a segment that belongs to no connection (RFC 9293 3.10.7.1); never for a RST. */
-  private replyReset(seg: TcpSegment, src: number, dst: number): void {
+  private replyReset(net: NetworkLayer, seg: TcpSegment, src: IpAddress, dst: IpAddress): void {
     const f = seg.flags;
     if (f & TCP_RST) return;
     const out = this.outSegment;
@@ -209,29 +201,27 @@ export class TcpLayer implements TcpServices, ListenerHost {
       out.flags = TCP_RST | TCP_ACK;
     }
     out.window = 0;
-    this.resetsSent++;
-    this.build(out, dst, src, null, 0, 0, undefined, this.host.checksumOffloadTo(src));
+    const route = net.route(src);
+    this.transmitter.resetsSent++;
+    this.transmitter.send(net, out, dst, src, null, 0, 0, route !== null && route.checksumOffload, undefined);
   }
 
-  private findListener(addr: number, port: number): TcpListener | null {
+  private findListener(addr: IpAddress, port: number): TcpListener | null {
     const list = this.listeners.get(port);
     if (list === undefined) return null;
     let wildcard: TcpListener | null = null;
     for (const l of list) {
-      if (l.localAddr === addr) return l;
-      if (l.localAddr === 0) wildcard = l;
+      if (l.localAddr.equals(addr)) return l;
+      if (l.localAddr.isUnspecified && l.localAddr.family === addr.family) wildcard = l;
     }
     return wildcard;
   }
 
-  private listenerConflict(addr: number, port: number): boolean {
+  private listenerConflict(addr: IpAddress, port: number): boolean {
     const list = this.listeners.get(port);
     if (list === undefined) return false;
-    return list.some((l) => l.localAddr === addr || l.localAddr === 0 || addr === 0);
-  }
-
-  private portBound(port: number): boolean {
-    return this.listeners.has(port);
+    return list.some((l) => l.localAddr.family === addr.family
+      && (l.localAddr.equals(addr) || l.localAddr.isUnspecified || addr.isUnspecified));
   }
 
   unlisten(l: TcpListener): void {
@@ -244,26 +234,21 @@ export class TcpLayer implements TcpServices, ListenerHost {
 
   /**
    * An ICMP error quoting a segment we sent (RFC 1122 4.2.3.9, RFC 5927): the
-   * quoted sequence number must be one we have outstanding. In SYN-SENT a
-   * destination-unreachable ends the connect; later it is a soft error that
-   * names the failure if the connection then times out (as Linux tcp_v4_err).
+   * connection (or SYN request) it names decides what it means.
    */
-  icmpError(type: number, code: number, original: Uint8Array): void {
-    if (original.length < 28) return;
-    const ihl = (original[0] & 0x0f) * 4;
-    if (original.length < ihl + 8) return;
-    const src = ((original[12] << 24) | (original[13] << 16) | (original[14] << 8) | original[15]) >>> 0;
-    const dst = ((original[16] << 24) | (original[17] << 16) | (original[18] << 8) | original[19]) >>> 0;
-    const sport = (original[ihl] << 8) | original[ihl + 1];
-    const dport = (original[ihl + 2] << 8) | original[ihl + 3];
-    const seq = ((original[ihl + 4] << 24) | (original[ihl + 5] << 16) | (original[ihl + 6] << 8) | original[ihl + 7]) >>> 0;
-    if (type !== 3) return; // time exceeded and others: nothing to do for a host
-    const conn = this.table.find(src, sport, dst, dport);
+  icmpError(report: IcmpErrorReport): void {
+    const t = report.transport;
+    if (t.length < 8) return;
+    if (report.kind !== 'unreachable') return; // time exceeded and others: nothing to do for a host
+    const sport = readU16(t, 0);
+    const dport = readU16(t, 2);
+    const seq = readU32(t, 4);
+    const conn = this.table.find(report.src, sport, report.dst, dport);
     if (conn !== null) {
-      conn.icmpUnreachable(code, seq);
+      conn.icmpUnreachable(report.code, seq);
       return;
     }
-    this.findListener(src, sport)?.icmpUnreachable(src, dst, dport, seq);
+    this.findListener(report.src, sport)?.icmpUnreachable(report.src, report.dst, dport, seq);
   }
 
   // ---------------------------------------------------------------- output
@@ -273,45 +258,48 @@ export class TcpLayer implements TcpServices, ListenerHost {
    * its send queue. Returns why the segment could not leave, or null.
    */
   transmit(conn: Tcb, seg: TcpSegment, queueOffset: number, len: number): SendError {
-    if (seg.flags & TCP_RST) this.resetsSent++;
-    return this.build(seg, conn.localAddr, conn.remoteAddr, conn, queueOffset, len, conn, conn.checksumOffload);
-  }
-
-  private build(seg: TcpSegment, src: number, dst: number, payloadFrom: Tcb | null,
-    queueOffset: number, len: number, conn: { readonly id: string } | undefined, offload: boolean): SendError {
-    const host = this.host;
-    const headerLength = 20 + tcpOptionsLength(seg);
-    seg.headerLength = headerLength;
-    const tcpLength = headerLength + len;
-    const frame = host.allocFrame(host.headroom + IP_HEADER + tcpLength);
-    const tcpOffset = host.headroom + IP_HEADER;
-    writeTcpHeader(frame, tcpOffset, seg);
-    if (len > 0 && payloadFrom !== null) payloadFrom.sendQueue.copy(queueOffset, len, frame, tcpOffset + headerLength);
-    if (offload) {
-      // CHECKSUM_PARTIAL as Linux leaves it on lo: only the pseudo-header sum.
-      const partial = checksumFoldSum(pseudoHeaderSum(src, dst, IPPROTO_TCP, tcpLength));
-      frame[tcpOffset + 16] = partial >>> 8;
-      frame[tcpOffset + 17] = partial;
-    } else {
-      setTcpChecksum(frame, tcpOffset, tcpLength, src, dst);
-    }
-    seg.payloadLength = len;
-    this.segmentsOut++;
-    if (this.trace.enabled) this.trace.segment('out', src, dst, seg, conn);
-    const err = host.sendIp(frame, IP_HEADER + tcpLength, IPPROTO_TCP, src, dst);
+    if (seg.flags & TCP_RST) this.transmitter.resetsSent++;
+    const err = this.transmitter.send(conn.net, seg, conn.localAddr, conn.remoteAddr, conn.sendQueue, queueOffset, len, conn.checksumOffload, conn);
     if (err !== null) this.countDrop(`tcp-send-${err}`, conn);
     return err;
   }
 
-  /** Path MSS toward `remote`: the route's MTU less the IP and TCP headers. */
-  mssFor(remote: number): number {
-    const r = this.host.routeTo(remote);
-    // An IPv4 datagram is at most 65535 bytes: on a 64 KiB-MTU loopback the MSS is 65495, as Linux's lo.
-    return Math.max(Math.min(r === null ? 576 : r.mtu, 65535) - 40, 64);
+  /** A segment without payload from the listener (SYN-ACK, ACK, RST of a SYN request). */
+  sendSegment(net: NetworkLayer, seg: TcpSegment, src: IpAddress, dst: IpAddress, offload: boolean, traced?: { readonly id: string }): SendError {
+    if (seg.flags & TCP_RST) this.transmitter.resetsSent++;
+    const err = this.transmitter.send(net, seg, src, dst, null, 0, 0, offload, traced);
+    if (err !== null) this.countDrop(`tcp-send-${err}`, traced);
+    return err;
   }
 
-  /** An address as text (bound: SYN requests keep it to name themselves). */
-  readonly formatAddress = (a: number): string => this.host.formatAddress(a);
+  /** Path MSS toward `remote`: the route's MTU less the network and TCP headers (RFC 9293 3.7.1). */
+  mssFor(net: NetworkLayer, remote: IpAddress): number {
+    const r = net.route(remote);
+    // A datagram's payload is bounded too: on a 64 KiB-MTU loopback the IPv4 MSS is 65495, as Linux's lo.
+    const mtu = Math.min(r === null ? DEFAULT_MTU : r.mtu, net.headerLength + net.maxPayload);
+    return Math.max(mtu - net.headerLength - TCP_HEADER, MIN_MSS);
+  }
+
+  /** The network layer for a family (listeners use it for SYN requests). */
+  network(family: AddressFamily): NetworkLayer | null {
+    return this.host.network(family);
+  }
+
+  isn(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number {
+    return this.isnGen.isn(local, localPort, remote, remotePort);
+  }
+
+  /** A connection for a listener's completed handshake, in the table. */
+  newPassiveConnection(net: NetworkLayer, r: SynRequest): TcpConnection {
+    const conn = new TcpConnection(this, net, r.localAddr, r.localPort, r.remoteAddr, r.remotePort, false);
+    this.table.insert(conn);
+    return conn;
+  }
+
+  /** The segment for a listener, traced with the request it belongs to, if any. */
+  traceSegmentIn(seg: TcpSegment, src: IpAddress, dst: IpAddress, traced: { readonly id: string } | undefined): void {
+    if (this.trace.enabled) this.trace.segment('in', src, dst, seg, traced);
+  }
 
   // ---------------------------------------------------------------- bookkeeping
 

@@ -5,7 +5,8 @@
 // queues together are bounded by the backlog.
 
 import type { TcpConfig } from '../config';
-import type { SendError } from '../ip/ipv4';
+import type { AddressFamily, IpAddress } from '../ip/address';
+import type { NetworkLayer, SendError } from '../ip/network';
 import type { RandomSource } from '../random';
 import type { Clock } from '../time/clock';
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp';
@@ -35,18 +36,18 @@ export interface ListenerHost {
   readonly trace: TcpTrace;
   /** The record outgoing segments are built in. */
   readonly outSegment: TcpSegment;
-  formatAddress(addr: number): string;
+  /** The network layer of a family, or null. */
+  network(family: AddressFamily): NetworkLayer | null;
   /** Our initial sequence number for a 4-tuple (RFC 6528). */
-  isn(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number;
-  mssFor(remote: number): number;
-  checksumOffloadTo(remote: number): boolean;
+  isn(local: IpAddress, localPort: number, remote: IpAddress, remotePort: number): number;
+  mssFor(net: NetworkLayer, remote: IpAddress): number;
   /** Send the segment in outSegment (no payload) from `src` to `dst`. */
-  sendSegment(seg: TcpSegment, src: number, dst: number, offload: boolean, traced?: { readonly id: string }): SendError;
+  sendSegment(net: NetworkLayer, seg: TcpSegment, src: IpAddress, dst: IpAddress, offload: boolean, traced?: { readonly id: string }): SendError;
   /** A connection for a completed handshake, in the connection table, not yet opened. */
-  newPassiveConnection(r: SynRequest): TcpConnection;
+  newPassiveConnection(net: NetworkLayer, r: SynRequest): TcpConnection;
   countDrop(reason: string, conn?: { readonly id: string }): void;
   /** Trace the arriving segment (before what it causes). */
-  traceSegmentIn(seg: TcpSegment, src: number, dst: number, traced: { readonly id: string } | undefined): void;
+  traceSegmentIn(seg: TcpSegment, src: IpAddress, dst: IpAddress, traced: { readonly id: string } | undefined): void;
   unlisten(l: TcpListener): void;
   scheduleListener(l: TcpListener): void;
   /** After a timer: dispatch and flush. */
@@ -66,8 +67,8 @@ export class TcpListener {
 
   constructor(
     private readonly host: ListenerHost,
-    /** 0 means every local address. */
-    readonly localAddr: number,
+    /** The unspecified address (0.0.0.0) means every local address. */
+    readonly localAddr: IpAddress,
     readonly localPort: number,
     public backlog: number,
     public handler: TcpListenerHandler,
@@ -92,7 +93,7 @@ export class TcpListener {
   // ---------------------------------------------------------------- input
 
   /** A segment for our port from `src` to `dst` that belongs to no connection. Returns false when it is for nobody here (answer with RST). */
-  input(seg: TcpSegment, buf: Uint8Array, src: number, dst: number): boolean {
+  input(seg: TcpSegment, buf: Uint8Array, src: IpAddress, dst: IpAddress): boolean {
     const r = this.requests.find(dst, seg.dstPort, src, seg.srcPort);
     this.host.traceSegmentIn(seg, src, dst, r ?? undefined);
     if (r !== null) {
@@ -113,16 +114,20 @@ export class TcpListener {
   }
 
   /** "Third, check for a SYN" in LISTEN: a request record, and our SYN-ACK. */
-  private synArrives(syn: TcpSegment, src: number, dst: number): void {
+  private synArrives(syn: TcpSegment, src: IpAddress, dst: IpAddress): void {
     const h = this.host;
-    const r = new SynRequest(dst, syn.dstPort, src, syn.srcPort, h.formatAddress);
+    const net = h.network(src.family);
+    if (net === null) return;
+    // The addresses are the network layer's per-packet scratch: the request keeps copies.
+    const r = new SynRequest(net, dst.clone(), syn.dstPort, src.clone(), syn.srcPort);
     r.tsOffset = h.random.u32();
-    r.checksumOffload = h.checksumOffloadTo(src);
+    const route = net.route(src);
+    r.checksumOffload = route !== null && route.checksumOffload;
     r.irs = syn.seq;
     r.iss = h.isn(dst, syn.dstPort, src, syn.srcPort);
     r.sndWnd = syn.window;
     const now = h.clock.now();
-    takeSynOptions(r, h.config, h.mssFor(src), syn, now, r.tsNow(now));
+    takeSynOptions(r, h.config, h.mssFor(net, src), syn, now, r.tsNow(now));
     this.requests.insert(r);
     h.trace.state(r, 'CLOSED', 'SYN-RECEIVED', 'SYN received');
     this.sendSynAck(r);
@@ -164,14 +169,14 @@ export class TcpListener {
     }
     // The handshake completes: the connection takes over and processes the segment.
     this.requests.remove(r);
-    const conn = this.host.newPassiveConnection(r);
+    const conn = this.host.newPassiveConnection(r.net, r);
     openFromRequest(conn, r, this);
     conn.segmentArrives(seg, buf);
     this.stopRequestTimer(r);
   }
 
   /** ICMP destination unreachable quoting our SYN-ACK (RFC 5927 4.1): the handshake ends. Returns whether it was for a request. */
-  icmpUnreachable(localAddr: number, remoteAddr: number, remotePort: number, seq: number): boolean {
+  icmpUnreachable(localAddr: IpAddress, remoteAddr: IpAddress, remotePort: number, seq: number): boolean {
     const r = this.requests.find(localAddr, this.localPort, remoteAddr, remotePort);
     if (r === null) return false;
     if (seq === r.iss) this.dropRequest(r, 'ICMP destination unreachable');
@@ -194,8 +199,8 @@ export class TcpListener {
     const wnd = Math.min(cfg.receiveBufferBytes, MAX_WINDOW_FIELD);
     seg.window = wnd;
     r.rcvAdvertised = seqAdd(r.rcvNxt, wnd);
-    writeSynOptions(seg, cfg, h.mssFor(r.remoteAddr), r, true, r.tsNow(h.clock.now()));
-    h.sendSegment(seg, r.localAddr, r.remoteAddr, r.checksumOffload, r);
+    writeSynOptions(seg, cfg, h.mssFor(r.net, r.remoteAddr), r, true, r.tsNow(h.clock.now()));
+    h.sendSegment(r.net, seg, r.localAddr, r.remoteAddr, r.checksumOffload, r);
   }
 
   /** A segment without data for a request: ACK, RST, RST+ACK. */
@@ -217,7 +222,7 @@ export class TcpListener {
       seg.tsEcr = r.tsRecent;
     }
     if (why !== undefined) h.trace.ack(r, 'immediate', why);
-    h.sendSegment(seg, r.localAddr, r.remoteAddr, r.checksumOffload, r);
+    h.sendSegment(r.net, seg, r.localAddr, r.remoteAddr, r.checksumOffload, r);
   }
 
   /**

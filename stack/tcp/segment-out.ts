@@ -4,7 +4,7 @@
 // Data segments come from sender.ts; this file also sends SYNs and segments
 // without data (ACK, RST, probes).
 
-import type { SendError } from '../ip/ipv4';
+import type { SendError } from '../ip/network';
 import { TCP_ACK, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp';
 import { seqAdd, seqDiff, seqGe, seqLt } from './seq';
 import { ACK_NONE, type Tcb } from './tcb';
@@ -48,7 +48,7 @@ function synOptions(c: Tcb, seg: TcpSegment): void {
   const cfg = c.config;
   const answering = c.state !== 'SYN-SENT';
   if (!answering && cfg.windowScaling) c.rcvWscale = windowScaleFor(cfg.receiveBufferBytes);
-  writeSynOptions(seg, cfg, c.layer.mssFor(c.remoteAddr), c, answering, c.tsNow());
+  writeSynOptions(seg, cfg, c.layer.mssFor(c.net, c.remoteAddr), c, answering, c.tsNow());
 }
 
 /**

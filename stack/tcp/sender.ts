@@ -4,7 +4,7 @@
 // 4.2.3.4), RTT sampling under Karn's rule (RFC 6298 3, RFC 7323 4), and what
 // happens when the peer acknowledges data.
 
-import type { SendError } from '../ip/ipv4';
+import type { SendError } from '../ip/network';
 import { TCP_ACK, TCP_FIN, TCP_PSH, type TcpSegment } from '../wire/tcp';
 import { TcpError } from './errors';
 import { emit } from './segment-out';
@@ -115,7 +115,7 @@ function sendSegment(c: Tcb, seq: number, len: number, fin: boolean, retransmit:
  * does on the local "fragmentation needed". Returns whether the MSS shrank.
  */
 function mtuShrank(c: Tcb): boolean {
-  const mss = Math.min(c.sndMss, c.layer.mssFor(c.remoteAddr));
+  const mss = Math.min(c.sndMss, c.layer.mssFor(c.net, c.remoteAddr));
   if (mss >= c.sndMss) return false;
   c.sndMss = mss;
   c.layer.countDrop('tcp-mss-reduced', c);

@@ -2,6 +2,8 @@
 // request_sock): the small record a listener keeps in its SYN queue instead of
 // a connection. The connection is made when the ACK of our SYN-ACK arrives.
 
+import type { IpAddress } from '../ip/address';
+import type { NetworkLayer } from '../ip/network';
 import type { Timer } from '../time/clock';
 import type { SynState } from './syn-options';
 import { DEFAULT_MSS } from './tcb';
@@ -36,11 +38,12 @@ export class SynRequest implements SynState {
   private idString: string | null = null;
 
   constructor(
-    readonly localAddr: number,
+    /** The network layer of the request's address family. */
+    readonly net: NetworkLayer,
+    readonly localAddr: IpAddress,
     readonly localPort: number,
-    readonly remoteAddr: number,
+    readonly remoteAddr: IpAddress,
     readonly remotePort: number,
-    private readonly formatAddress: (addr: number) => string,
   ) {}
 
   /** RCV.NXT: just past the peer's SYN. */
@@ -50,10 +53,7 @@ export class SynRequest implements SynState {
 
   /** "local:port-remote:port", as the connection it becomes will be named in traces. */
   get id(): string {
-    if (this.idString === null) {
-      const f = this.formatAddress;
-      this.idString = `${f(this.localAddr)}:${this.localPort}-${f(this.remoteAddr)}:${this.remotePort}`;
-    }
+    if (this.idString === null) this.idString = `${this.localAddr}:${this.localPort}-${this.remoteAddr}:${this.remotePort}`;
     return this.idString;
   }
 

@@ -2,11 +2,13 @@
 // with chains that run through the entries themselves (no allocation per
 // insert or lookup).
 
+import type { IpAddress } from '../ip/address';
+
 /** What the table keeps: anything with a 4-tuple and a chain link. */
 export interface TupleEntry {
-  readonly localAddr: number;
+  readonly localAddr: IpAddress;
   readonly localPort: number;
-  readonly remoteAddr: number;
+  readonly remoteAddr: IpAddress;
   readonly remotePort: number;
   nextInBucket: this | null;
 }
@@ -17,6 +19,12 @@ function mix(h: number): number {
   return h ^ (h >>> 16);
 }
 
+/** Mix an address into hash `h`: one word for IPv4, all four for IPv6. */
+function mixAddress(h: number, a: IpAddress): number {
+  if (a.family === 4) return mix(h ^ a.w3);
+  return mix(mix(mix(mix(h ^ a.w0) ^ a.w1) ^ a.w2) ^ a.w3);
+}
+
 export class ConnectionTable<C extends TupleEntry> {
   size = 0;
   private buckets: Array<C | null> = new Array<C | null>(64).fill(null);
@@ -25,16 +33,16 @@ export class ConnectionTable<C extends TupleEntry> {
   /** `secret` keys the hash so a peer cannot aim many tuples at one chain. */
   constructor(private readonly secret: number) {}
 
-  private hash(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): number {
-    let h = mix(remoteAddr ^ this.secret);
+  private hash(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number): number {
+    let h = mixAddress(this.secret, remoteAddr);
     h = mix(h ^ ((localPort << 16) | remotePort));
-    return mix(h ^ localAddr);
+    return mixAddress(h, localAddr);
   }
 
-  find(localAddr: number, localPort: number, remoteAddr: number, remotePort: number): C | null {
+  find(localAddr: IpAddress, localPort: number, remoteAddr: IpAddress, remotePort: number): C | null {
     let c = this.buckets[this.hash(localAddr, localPort, remoteAddr, remotePort) & this.mask];
     while (c !== null) {
-      if (c.remotePort === remotePort && c.localPort === localPort && c.remoteAddr === remoteAddr && c.localAddr === localAddr) return c;
+      if (c.remotePort === remotePort && c.localPort === localPort && c.remoteAddr.equals(remoteAddr) && c.localAddr.equals(localAddr)) return c;
       c = c.nextInBucket;
     }
     return null;

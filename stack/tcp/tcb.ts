@@ -6,7 +6,8 @@
 
 import type { Clock, Timer } from '../time/clock';
 import type { TcpConfig } from '../config';
-import type { SendError } from '../ip/ipv4';
+import type { IpAddress } from '../ip/address';
+import type { NetworkLayer, SendError } from '../ip/network';
 import type { TcpSegment } from '../wire/tcp';
 import type { CongestionControl } from './congestion/congestion';
 import type { TcpError } from './errors';
@@ -66,8 +67,7 @@ export interface TcpServices {
   /** Send the segment in outSegment, with `len` payload bytes from `queueOffset` in the send queue; says why it could not leave. */
   transmit(conn: Tcb, seg: TcpSegment, queueOffset: number, len: number): SendError;
   /** Largest segment payload toward `remote` that fits the route's MTU (no options). */
-  mssFor(remote: number): number;
-  formatAddress(addr: number): string;
+  mssFor(net: NetworkLayer, remote: IpAddress): number;
   /** Notifications are pending: dispatch them once the current work is done. */
   schedule(conn: Tcb): void;
   /** An ACK is owed at the end of the current batch. */
@@ -245,9 +245,11 @@ export abstract class Tcb {
 
   constructor(
     readonly layer: TcpServices,
-    readonly localAddr: number,
+    /** The network layer of the connection's address family. */
+    readonly net: NetworkLayer,
+    readonly localAddr: IpAddress,
     readonly localPort: number,
-    readonly remoteAddr: number,
+    readonly remoteAddr: IpAddress,
     readonly remotePort: number,
     active: boolean,
   ) {
@@ -280,7 +282,7 @@ export abstract class Tcb {
   /** "local:port-remote:port", for traces. */
   get id(): string {
     if (this.idString === null) {
-      this.idString = `${this.layer.formatAddress(this.localAddr)}:${this.localPort}-${this.layer.formatAddress(this.remoteAddr)}:${this.remotePort}`;
+      this.idString = `${this.localAddr}:${this.localPort}-${this.remoteAddr}:${this.remotePort}`;
     }
     return this.idString;
   }

@@ -2,6 +2,7 @@
 // RTT samples, retransmissions, cwnd, errors, probes, Nagle, ACK decisions,
 // windows and drops. Each helper costs one branch when nobody listens.
 
+import type { IpAddress } from '../ip/address';
 import type { Clock } from '../time/clock';
 import type { TraceEvent, Tracer } from '../trace';
 import type { TcpSegment } from '../wire/tcp';
@@ -24,7 +25,6 @@ export interface TcpTraceHost {
   readonly tracer: Tracer;
   /** Count an event by reason. */
   count(reason: string): void;
-  formatAddress(addr: number): string;
 }
 
 export class TcpTrace {
@@ -104,11 +104,11 @@ export class TcpTrace {
     if (tr.enabled) tr.emit({ type: 'window', t: this.now, stack: this.host.name, conn: conn.id, side, window, reason });
   }
 
-  segment(dir: 'in' | 'out', src: number, dst: number, seg: TcpSegment, conn: Traced | undefined): void {
+  segment(dir: 'in' | 'out', src: IpAddress, dst: IpAddress, seg: TcpSegment, conn: Traced | undefined): void {
     const h = this.host;
     const ev: TraceEvent = {
       type: 'segment', t: this.now, stack: h.name, dir, conn: conn?.id,
-      src: h.formatAddress(src), dst: h.formatAddress(dst), srcPort: seg.srcPort, dstPort: seg.dstPort,
+      src: src.toString(), dst: dst.toString(), srcPort: seg.srcPort, dstPort: seg.dstPort,
       flags: seg.flags, seq: seg.seq, ack: seg.ack, window: seg.window, len: seg.payloadLength,
     };
     if (seg.mss >= 0) ev.mss = seg.mss;

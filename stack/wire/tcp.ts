@@ -111,7 +111,7 @@ export class TcpSegment {
 
 /**
  * Parse the segment at buf[offset, offset+length) (length from the IP payload
- * length) into `out`, verifying the checksum over the pseudo-header
+ * length) into `out`, verifying the checksum over an IPv4 pseudo-header
  * (RFC 9293 3.1) unless told not to. Returns null or the drop reason.
  */
 export function parseTcp(
@@ -123,11 +123,26 @@ export function parseTcp(
   out: TcpSegment,
   verifyChecksum = true,
 ): TcpDropReason | null {
+  return parseTcpSegment(buf, offset, length, pseudoHeaderSum(srcAddr, dstAddr, IPPROTO_TCP, length), out, verifyChecksum);
+}
+
+/**
+ * parseTcp for either IP family: the checksum is verified over
+ * `pseudoSum`, the network layer's pseudo-header sum for this segment.
+ */
+export function parseTcpSegment(
+  buf: Uint8Array,
+  offset: number,
+  length: number,
+  pseudoSum: number,
+  out: TcpSegment,
+  verifyChecksum = true,
+): TcpDropReason | null {
   if (length < TCP_HEADER_LENGTH || offset + length > buf.length) return 'tcp-truncated';
   const headerLength = (u8(buf, offset + 12) >>> 4) * 4;
   if (headerLength < TCP_HEADER_LENGTH || headerLength > length) return 'tcp-bad-data-offset';
   if (verifyChecksum) {
-    const sum = checksumAdd(buf, offset, length, pseudoHeaderSum(srcAddr, dstAddr, IPPROTO_TCP, length));
+    const sum = checksumAdd(buf, offset, length, pseudoSum);
     if (checksumFoldSum(sum) !== 0xffff) return 'tcp-bad-checksum';
   }
   out.clearOptions();
@@ -303,9 +318,14 @@ export function writeTcpHeader(buf: Uint8Array, offset: number, seg: TcpSegment)
 
 /** Compute and store the checksum of the segment at buf[tcpOffset, +tcpLength) (header + payload; RFC 9293 3.1). */
 export function setTcpChecksum(buf: Uint8Array, tcpOffset: number, tcpLength: number, src: number, dst: number): void {
+  writeTcpChecksum(buf, tcpOffset, tcpLength, pseudoHeaderSum(src, dst, IPPROTO_TCP, tcpLength));
+}
+
+/** setTcpChecksum for either IP family, over the network layer's pseudo-header sum. */
+export function writeTcpChecksum(buf: Uint8Array, tcpOffset: number, tcpLength: number, pseudoSum: number): void {
   buf[tcpOffset + 16] = 0;
   buf[tcpOffset + 17] = 0;
-  const sum = checksumFold(checksumAdd(buf, tcpOffset, tcpLength, pseudoHeaderSum(src, dst, IPPROTO_TCP, tcpLength)));
+  const sum = checksumFold(checksumAdd(buf, tcpOffset, tcpLength, pseudoSum));
   buf[tcpOffset + 16] = sum >>> 8;
   buf[tcpOffset + 17] = sum;
 }

@@ -384,7 +384,7 @@ class Fuzzer {
       this.pr.b.tcp.listen({ port }, {
         onConnection: (c) => {
           const flow = this.flows.get(c.remotePort);
-          if (flow === undefined || flow.serverConn !== null || c.remoteAddr !== SRC_A || flow.bystander !== (port === BYSTANDER_PORT)) {
+          if (flow === undefined || flow.serverConn !== null || c.remoteAddr.v4 !== SRC_A || flow.bystander !== (port === BYSTANDER_PORT)) {
             // Completed by forged segments: not one of ours. Reset by tend(), so the RST is not counted as a reply.
             c.attach({});
             this.strays.push(c);
@@ -702,7 +702,7 @@ class Fuzzer {
     if (r <= 1 && flow !== null) {
       const to = d.chance(0.5) ? 'a' : 'b';
       const x = to === 'a' ? flow.clientConn : flow.serverConn;
-      if (x !== null) return { to, src: x.remoteAddr, dst: x.localAddr, sport: x.remotePort, dport: x.localPort, flow, x };
+      if (x !== null) return { to, src: x.remoteAddr.v4, dst: x.localAddr.v4, sport: x.remotePort, dport: x.localPort, flow, x };
     }
     // Strangers use ports below the ephemeral range, so they never hit a live connection by chance.
     const src = d.pick([SRC_A, NOBODY, ip('10.0.0.3')]);
@@ -833,8 +833,8 @@ class Fuzzer {
     const flow = this.pickFlow(kind, true);
     const to = d.chance(0.5) ? 'a' : 'b';
     const x = flow === null ? null : to === 'a' ? flow.clientConn : flow.serverConn;
-    const quoteSrc = x?.localAddr ?? (to === 'a' ? SRC_A : SRC_B);
-    const quoteDst = x?.remoteAddr ?? (to === 'a' ? SRC_B : SRC_A);
+    const quoteSrc = x?.localAddr.v4 ?? (to === 'a' ? SRC_A : SRC_B);
+    const quoteDst = x?.remoteAddr.v4 ?? (to === 'a' ? SRC_B : SRC_A);
     const flight = x === null ? 0 : seqDiff(x.sndMax, x.sndUna);
     const quotedSeq = x === null ? d.u32() : seqAdd(x.sndUna, d.pick([0, d.int(0, Math.max(0, flight - 1)), flight, -1, d.u32() | 0]));
     const quoted = tcpPacket(quoteSrc, quoteDst, {
@@ -872,7 +872,7 @@ class Fuzzer {
     const { x, y } = ends;
     const flags = d.pick([TCP_ACK, TCP_ACK | TCP_PSH, TCP_ACK | TCP_FIN, TCP_RST, TCP_RST | TCP_ACK, TCP_SYN, TCP_SYN | TCP_ACK, 0, d.int(0, 255)]);
     const options = !x.tsOn ? undefined : timestampsOption(d.pick([y.tsNow(), y.tsNow() + d.int(1, 1e6), y.tsNow() - d.int(1, 1e6), d.u32()]), x.tsNow());
-    const frame = tcpPacket(x.remoteAddr, x.localAddr, {
+    const frame = tcpPacket(x.remoteAddr.v4, x.localAddr.v4, {
       srcPort: x.remotePort, dstPort: x.localPort, seq: this.seqFor(x), ack: this.ackFor(x), flags, window: d.int(0, 65535), options,
     }, d.chance(0.5) ? new Uint8Array(0) : this.junk(1400));
     return { frames: [frame], to, kind: 'live-state', flow };
@@ -891,7 +891,7 @@ class Fuzzer {
   private segmentFrom(p: { x: TcpConnection; y: TcpConnection; options: Uint8Array | undefined }, seq: number, ack: number, flags: number, body: Uint8Array): Uint8Array {
     const { x, y } = p;
     const window = Math.min(0xffff, Math.max(0, seqDiff(y.rcvAdvertised, y.rcvNxt)) >>> y.rcvWscale);
-    return tcpPacket(x.remoteAddr, x.localAddr, { srcPort: x.remotePort, dstPort: x.localPort, seq, ack, flags, window, options: p.options }, body);
+    return tcpPacket(x.remoteAddr.v4, x.localAddr.v4, { srcPort: x.remotePort, dstPort: x.localPort, seq, ack, flags, window, options: p.options }, body);
   }
 
   /**

@@ -49,7 +49,7 @@ test('three-way handshake: flags, seq/ack and the MSS each side announces', (t) 
   t.is(srv.conns.length, 1);
   t.is(srv.conns[0].state, 'ESTABLISHED');
   t.deepEqual(cli.events, ['connect']);
-  t.is(conn.localAddr, ip(A));
+  t.is(conn.localAddr.v4, ip(A));
   t.true(conn.localPort >= 32768 && conn.localPort <= 60999);
   t.is(srv.conns[0].remotePort, conn.localPort);
 });
