@@ -13,7 +13,7 @@ import type { Clock } from '../time/clock';
 import type { Tracer } from '../trace';
 import { readU16, readU32 } from '../wire/bytes';
 import { IPPROTO_TCP } from '../wire/ipv4';
-import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, TcpSegment, parseTcpSegment } from '../wire/tcp';
+import { TCP_ACK, TCP_FIN, TCP_HEADER_LENGTH, TCP_RST, TCP_SYN, TcpSegment, parseTcpSegment } from '../wire/tcp';
 import { TcpConnection, type TcpHandler } from './connection';
 import { TcpError } from './errors';
 import { IsnGenerator } from './isn';
@@ -57,8 +57,6 @@ export interface ListenOptions {
   backlog?: number;
 }
 
-/** TCP header without options. */
-const TCP_HEADER = 20;
 /** When no route tells: the minimum datagram every IPv4 host accepts (RFC 791). */
 const DEFAULT_MTU = 576;
 /** The smallest MSS we use or accept (as Linux's TCP_MIN_MSS-like floor). */
@@ -277,7 +275,7 @@ export class TcpLayer implements TcpServices, ListenerHost {
     const r = net.route(remote);
     // A datagram's payload is bounded too: on a 64 KiB-MTU loopback the IPv4 MSS is 65495, as Linux's lo.
     const mtu = Math.min(r === null ? DEFAULT_MTU : r.mtu, net.headerLength + net.maxPayload);
-    return Math.max(mtu - net.headerLength - TCP_HEADER, MIN_MSS);
+    return Math.max(mtu - net.headerLength - TCP_HEADER_LENGTH, MIN_MSS);
   }
 
   /** The network layer for a family (listeners use it for SYN requests). */

@@ -2,10 +2,6 @@
 
 import { checksumAdd, checksumFoldSum, checksumUpdate16, internetChecksum } from './checksum';
 import { readU16, readU32, u8, writeU32 } from './bytes';
-import type { IcmpDropReason } from './icmp';
-import type { TcpDropReason } from './tcp';
-import type { EthernetDropReason } from './ethernet';
-import type { ArpDropReason } from './arp';
 
 export const IPPROTO_ICMP = 1;
 export const IPPROTO_TCP = 6;
@@ -30,8 +26,6 @@ export type Ipv4DropReason =
   | 'ipv4-bad-total-length'
   | 'ipv4-bad-checksum';
 
-/** Every reason a wire parser gives for refusing a packet; the stack counts and traces them. */
-export type DropReason = Ipv4DropReason | IcmpDropReason | TcpDropReason | EthernetDropReason | ArpDropReason;
 
 /** The fields writeIpv4Header needs. Ipv4Header satisfies it, so one instance can be reused as the emit record. */
 export interface Ipv4HeaderFields {
