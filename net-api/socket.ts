@@ -99,6 +99,8 @@ export function isNormalized(a: unknown): a is Normalized {
 
 interface PendingWrite {
   data: Uint8Array;
+  /** The socket owns `data` (else the transport copies what it takes). */
+  owned: boolean;
   cb: (err?: Error | null) => void;
 }
 
@@ -379,17 +381,18 @@ export class Socket extends Duplex {
   }
 
   override _write(chunk: any, encoding: BufferEncoding, cb: (err?: Error | null) => void): void {
-    // Copy: the connection keeps a reference to what it takes, and the caller may reuse its buffer.
-    const data = typeof chunk === 'string' ? Buffer.from(chunk, encoding) : Buffer.from(chunk as Uint8Array);
-    this.writeData(data, cb);
+    // A string becomes bytes we own; the caller's buffer is copied by the transport as it
+    // takes it (the caller may reuse it once the callback ran), straight into the send queue.
+    if (typeof chunk === 'string') this.writeData(Buffer.from(chunk, encoding), true, cb);
+    else this.writeData(chunk as Uint8Array, false, cb);
   }
 
   override _writev(chunks: Array<{ chunk: any; encoding: BufferEncoding }>, cb: (err?: Error | null) => void): void {
     const data = Buffer.concat(chunks.map((c) => (typeof c.chunk === 'string' ? Buffer.from(c.chunk, c.encoding) : c.chunk as Uint8Array)));
-    this.writeData(data, cb);
+    this.writeData(data, true, cb);
   }
 
-  private writeData(data: Uint8Array, userCb: (err?: Error | null) => void): void {
+  private writeData(data: Uint8Array, owned: boolean, userCb: (err?: Error | null) => void): void {
     // As Node's bytesWritten: a chunk counts once it is dispatched to the connection.
     this.dispatched += data.length;
     this.inflight = data.length;
@@ -398,7 +401,7 @@ export class Socket extends Duplex {
       userCb(err);
     };
     if (this.connecting) {
-      this.pendingWrite = { data, cb };
+      this.pendingWrite = { data, owned, cb };
       this.once('connect', () => this.flushWrite());
       return;
     }
@@ -406,7 +409,7 @@ export class Socket extends Duplex {
       cb(ERR_SOCKET_CLOSED());
       return;
     }
-    this.pendingWrite = { data, cb };
+    this.pendingWrite = { data, owned, cb };
     this.flushWrite();
   }
 
@@ -416,7 +419,7 @@ export class Socket extends Duplex {
     if (pw === null || t === null || this.connecting) return;
     let n: number;
     try {
-      n = t.send(pw.data);
+      n = t.send(pw.data, pw.owned);
     } catch (e) {
       this.pendingWrite = null;
       pw.cb(this.mapError(e, 'write'));

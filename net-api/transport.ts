@@ -26,8 +26,12 @@ export interface Transport {
    * soon after, never synchronously.
    */
   attach(ev: TransportEvents): void;
-  /** Takes what fits, returns how many bytes; `writable` fires when more fits. May throw (EPIPE). */
-  send(data: Uint8Array): number;
+  /**
+   * Takes what fits, returns how many bytes; `writable` fires when more fits.
+   * May throw (EPIPE). `owned`: the caller hands `data` over for good; else it
+   * may reuse it once the call returns, and the transport copies what it keeps.
+   */
+  send(data: Uint8Array, owned: boolean): number;
   read(): Uint8Array | null;
   readonly readableLength: number;
   shutdown(): void;
@@ -67,8 +71,9 @@ export class TcpTransport implements Transport {
     return this.conn;
   }
 
-  send(data: Uint8Array): number {
-    return this.conn.send(data);
+  send(data: Uint8Array, owned: boolean): number {
+    // What the connection does not own goes straight into its send-queue blocks (one copy).
+    return this.conn.send(data, !owned);
   }
 
   read(): Uint8Array | null {
@@ -136,14 +141,15 @@ export class UnixTransport implements Transport {
     s.on('close', () => ev.close(this.error));
   }
 
-  send(data: Uint8Array): number {
+  send(data: Uint8Array, owned: boolean): number {
     if (this.sock.destroyed || this.sock.writableEnded) {
       const e = new Error('write EPIPE');
       Object.assign(e, { errno: -32, code: 'EPIPE', syscall: 'write' });
       throw e;
     }
     if (this.blocked) return 0;
-    if (!this.sock.write(data)) this.blocked = true;
+    // Node's socket keeps what it is given until the kernel took it: a copy unless it is ours.
+    if (!this.sock.write(owned ? data : Buffer.from(data))) this.blocked = true;
     return data.length;
   }
 

@@ -39,13 +39,20 @@ export class TcpConnection extends Tcb {
 
   // ---------------------------------------------------------------- user calls
 
-  /** Queue data; returns how many bytes were taken (the rest must wait for onWritable). */
-  send(data: Uint8Array): number {
+  /**
+   * Queue data; returns how many bytes were taken (the rest must wait for
+   * onWritable). The connection keeps `data` by reference unless `copy` is
+   * set, when what it takes is copied into its own blocks (the caller may then
+   * reuse its buffer at once).
+   */
+  send(data: Uint8Array, copy = false): number {
     if (this.finQueued || !this.canSendState()) throw new TcpError('EPIPE', 'send after shutdown or close');
     const n = Math.min(this.sendSpace, data.length);
     if (n < data.length) this.wantWritable = true;
     if (n === 0) return 0;
-    this.sendQueue.push(n === data.length ? data : data.subarray(0, n));
+    const taken = n === data.length ? data : data.subarray(0, n);
+    if (copy) this.sendQueue.pushCopy(taken);
+    else this.sendQueue.push(taken);
     this.sndQueuedEnd = (this.sndQueuedEnd + n) >>> 0;
     if (this.isSynchronized) output(this);
     this.layer.afterUserCall(this);

@@ -19,6 +19,7 @@ import { TcpError } from './errors';
 import { IsnGenerator } from './isn';
 import { TcpListener, type ListenerHost, type TcpListenerHandler } from './listener';
 import { EphemeralPorts } from './ports';
+import { BlockPool } from './send-queue';
 import { seqAdd } from './seq';
 import type { SynRequest } from './syn-request';
 import { ConnectionTable } from './table';
@@ -65,6 +66,7 @@ const MIN_MSS = 64;
 export class TcpLayer implements TcpServices, ListenerHost {
   /** The record every outgoing segment is built in (one at a time). */
   readonly outSegment = new TcpSegment();
+  readonly sendBlocks = new BlockPool();
   private readonly inSegment = new TcpSegment();
   readonly table: ConnectionTable<TcpConnection>;
   /** The key of the 4-tuple hash (the listeners' SYN queues use it too). */

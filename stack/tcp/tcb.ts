@@ -15,7 +15,7 @@ import type { Reassembly } from './reassembly';
 import { ReceiveQueue } from './receive-queue';
 import type { SackScoreboard } from './recovery/scoreboard';
 import { RtoEstimator } from './rto';
-import { SendQueue } from './send-queue';
+import { SendQueue, type BlockPool } from './send-queue';
 import { seqDiff } from './seq';
 import type { TcpTrace } from './trace';
 
@@ -64,6 +64,8 @@ export interface TcpServices {
   readonly trace: TcpTrace;
   /** The record every outgoing segment is built in (one at a time). */
   readonly outSegment: TcpSegment;
+  /** Send-queue blocks, reused across the stack's connections. */
+  readonly sendBlocks: BlockPool;
   /** Send the segment in outSegment, with `len` payload bytes from `queueOffset` in the send queue; says why it could not leave. */
   transmit(conn: Tcb, seg: TcpSegment, queueOffset: number, len: number): SendError;
   /** Largest segment payload toward `remote` that fits the route's MTU (no options). */
@@ -187,7 +189,7 @@ export abstract class Tcb {
   headRtxSndMax = 0;
 
   // The sender.
-  readonly sendQueue = new SendQueue();
+  readonly sendQueue: SendQueue;
   /** End of the last small segment sent (Linux snd_sml), for Nagle's test as Linux does it (Minshall). */
   sndSml = 0;
   /** Send even a small segment once (persist override). */
@@ -256,6 +258,7 @@ export abstract class Tcb {
     this.active = active;
     const c = layer.config;
     this.rto = new RtoEstimator(c.initialRtoMs, c.minRtoMs, c.maxRtoMs);
+    this.sendQueue = new SendQueue(layer.sendBlocks);
     this.timer = layer.clock.createTimer(() => this.onTimer());
   }
 

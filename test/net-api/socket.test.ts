@@ -533,3 +533,30 @@ test('socket.connect: EHOSTUNREACH when the next hop never answers ARP (virtual 
   t.like(err, { errno: -113, syscall: 'connect', address: '10.0.0.2', port: 80 });
   t.is(clock.now(), 3000); // three ARP requests, one second apart
 });
+
+test('a Buffer the writer reuses once its write callback ran does not change what the peer receives (Node net and tcplab alike)', async (t) => {
+  const run = async (netModule: typeof import('node:net')): Promise<string> => {
+    const got: Buffer[] = [];
+    const server = netModule.createServer((s) => {
+      s.on('data', (d) => got.push(d));
+    });
+    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const done = new Promise<void>((resolve) => server.on('connection', (s) => s.on('end', () => resolve())));
+    const client = netModule.connect(port, '127.0.0.1');
+    await new Promise<void>((resolve) => client.once('connect', () => resolve()));
+    const buf = Buffer.alloc(100_000);
+    for (let round = 0; round < 5; round++) {
+      buf.fill(0x41 + round);
+      await new Promise<void>((resolve) => client.write(buf, () => resolve()));
+    }
+    buf.fill(0x5a); // after the last callback: must not reach the peer
+    client.end();
+    await done;
+    server.close();
+    const all = Buffer.concat(got);
+    return `${all.length}:${[0, 1, 2, 3, 4].map((r) => all.subarray(r * 100_000, (r + 1) * 100_000).every((b) => b === 0x41 + r)).join(',')}`;
+  };
+  const node = await run(await import('node:net'));
+  t.is(node, '500000:true,true,true,true,true');
+  t.is(await run(freshNet() as unknown as typeof import('node:net')), node);
+});
