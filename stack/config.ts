@@ -71,6 +71,18 @@ export interface TcpConfig {
   userTimeoutMs: number;
   /** Initial congestion window in segments (RFC 6928; Linux TCP_INIT_CWND = 10). */
   initialCwndSegments: number;
+  /**
+   * Least time between two ACKs a connection sends in answer to unacceptable
+   * segments (out of window, PAWS, challenge ACKs), ms: what breaks ACK loops
+   * (net.ipv4.tcp_invalid_ratelimit = 500).
+   */
+  invalidRatelimitMs: number;
+  /**
+   * Challenge ACKs (RFC 5961 7) a stack sends per second, over all its
+   * connections; the budget each second is randomized between half and one
+   * and a half times this, as Linux does (net.ipv4.tcp_challenge_ack_limit).
+   */
+  challengeAckLimit: number;
 }
 
 export interface StackConfig {
@@ -113,6 +125,8 @@ export const defaultTcpConfig: Readonly<TcpConfig> = Object.freeze({
   keepAliveProbes: 9,
   userTimeoutMs: 0,
   initialCwndSegments: 10,
+  invalidRatelimitMs: 500,
+  challengeAckLimit: 1000,
 });
 
 export interface StackConfigInput {

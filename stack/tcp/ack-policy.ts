@@ -17,6 +17,30 @@ export function requestAck(c: Tcb, level: number, reason: string): void {
   }
 }
 
+/**
+ * Answer an unacceptable segment (RFC 9293 3.10.7.4 first), or challenge a
+ * suspicious one (RFC 5961 3.2, 4.2, 5.2), with an ACK at once; at most one
+ * such ACK per invalidRatelimitMs per connection, so two ends that have lost
+ * track of each other cannot bounce ACKs for ever (Linux tcp_oow_rate_limited),
+ * and challenge ACKs also within the stack's budget (RFC 5961 7). A segment
+ * with data is answered always, as Linux does: data does not loop.
+ * Returns whether an ACK is owed now.
+ */
+export function answerInvalid(c: Tcb, reason: string, challenge: boolean, hasData = false): boolean {
+  const now = c.layer.clock.now();
+  if (!hasData && now - c.lastOowAckAt < c.config.invalidRatelimitMs) {
+    c.layer.countDrop('tcp-ack-rate-limited', c);
+    return false;
+  }
+  if (challenge && !c.layer.challengeAckAllowed()) {
+    c.layer.countDrop('tcp-challenge-ack-limited', c);
+    return false;
+  }
+  if (!hasData) c.lastOowAckAt = now;
+  requestAck(c, ACK_NOW, reason);
+  return true;
+}
+
 /** In-order data arrived: how urgently to acknowledge it. */
 export function ackInOrderData(c: Tcb, filledHole: boolean): void {
   const cfg = c.config;

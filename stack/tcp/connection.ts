@@ -12,7 +12,7 @@ import { TCP_ACK, TCP_RST } from '../wire/tcp';
 import { delayedAckTimeout, flushBatchAck, requestAck } from './ack-policy';
 import { TcpError } from './errors';
 import { activeOpen } from './handshake';
-import { icmpUnreachable, segmentArrives } from './input';
+import { icmpUnreachable, pathMtuReduced, segmentArrives } from './input';
 import { output } from './output';
 import { keepaliveTimeout, persistTimeout } from './probes';
 import { retransmitTimeout } from './recovery/timeout';
@@ -179,6 +179,12 @@ export class TcpConnection extends Tcb {
   /** ICMP destination unreachable about a segment we sent. */
   icmpUnreachable(code: number, seq: number): void {
     icmpUnreachable(this, code, seq);
+  }
+
+  /** ICMP fragmentation needed (path MTU discovery) about a segment we sent. */
+  pathMtuReduced(mtu: number, seq: number): void {
+    pathMtuReduced(this, mtu, seq);
+    this.layer.afterTimer(this);
   }
 
   /** The end of a batch: the ACK owed until now goes out. */

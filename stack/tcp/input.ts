@@ -5,7 +5,7 @@
 // errors about our segments arrive here too (RFC 5927).
 
 import { TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN, type TcpSegment } from '../wire/tcp';
-import { requestAck } from './ack-policy';
+import { answerInvalid } from './ack-policy';
 import { TcpError } from './errors';
 import { synReceivedAck, synSentArrives } from './handshake';
 import { output } from './output';
@@ -13,10 +13,10 @@ import { receiveText, finSegment } from './receiver';
 import { duplicateAck, isDuplicateAck, newAck } from './recovery/fast-recovery';
 import { sackBlocksArrive } from './recovery/sack-recovery';
 import { acceptableSeq, sendControl, sendSyn } from './segment-out';
-import { notifyWritable, sampleRtt, takeAcknowledged } from './sender';
+import { notifyWritable, retransmitAt, sampleRtt, setSendMss, takeAcknowledged } from './sender';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq';
 import { enterClosed, setState, startTimeWait } from './state';
-import { ACK_NOW, T_RTX, type Tcb, type TcpState } from './tcb';
+import { T_RTX, type Tcb, type TcpState } from './tcb';
 import { armRtx, stopTimer } from './timers';
 import { updateSendWindow } from './window';
 
@@ -43,8 +43,7 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
   // duplicate from an earlier incarnation of the sequence space: ACK it and drop it.
   if (c.tsOn && seg.hasTimestamps && !(flags & TCP_RST) && c.isSynchronized && seqLt(seg.tsVal, c.tsRecent)) {
     if (c.lastReceiveAt - c.tsRecentAt <= PAWS_IDLE_MS) {
-      requestAck(c, ACK_NOW, 'PAWS: old timestamp');
-      output(c);
+      if (answerInvalid(c, 'PAWS: old timestamp', false, len > 0)) output(c);
       c.layer.countDrop('tcp-paws', c);
       return;
     }
@@ -63,8 +62,8 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
       if (c.state === 'TIME-WAIT' && (flags & TCP_FIN)) startTimeWait(c); // retransmitted FIN
       // Unacceptable: answer with an ACK at once (3.10.7.4); this is also how keepalive
       // and zero-window probes (SEG.SEQ = RCV.NXT - 1) get their answer.
-      requestAck(c, ACK_NOW, segLen === 0 || seqLt(seq, c.rcvNxt) ? 'duplicate or probe' : 'outside the window');
-      output(c);
+      const why = segLen === 0 || seqLt(seq, c.rcvNxt) ? 'duplicate or probe' : 'outside the window';
+      if (answerInvalid(c, why, (flags & TCP_SYN) !== 0, segLen > 0 && !(flags & TCP_SYN))) output(c);
     }
     c.layer.countDrop('tcp-out-of-window', c);
     return;
@@ -93,8 +92,7 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
   // Second, the RST bit (3.10.7.4 second; RFC 5961 3.2 against blind resets).
   if (flags & TCP_RST) {
     if (seq !== c.rcvNxt) {
-      requestAck(c, ACK_NOW, 'challenge ACK (RFC 5961)');
-      output(c);
+      if (answerInvalid(c, 'challenge ACK (RFC 5961)', true)) output(c);
       return;
     }
     resetArrives(c);
@@ -103,8 +101,7 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
 
   // Fourth, the SYN bit: in a synchronized state answer with a challenge ACK (RFC 5961 4.2).
   if (flags & TCP_SYN) {
-    requestAck(c, ACK_NOW, 'challenge ACK for SYN (RFC 5961)');
-    output(c);
+    if (answerInvalid(c, 'challenge ACK for SYN (RFC 5961)', true)) output(c);
     return;
   }
 
@@ -133,11 +130,18 @@ export function segmentArrives(c: Tcb, seg: TcpSegment, buf: Uint8Array): void {
   output(c);
 }
 
-/** The four acceptability cases of RFC 9293 3.10.7.4 (segment length and receive window, zero or not). */
+/**
+ * The four acceptability cases of RFC 9293 3.10.7.4 (segment length and
+ * receive window, zero or not). One difference, as Linux's tcp_sequence: a
+ * segment without data exactly at the right edge (RCV.NXT + RCV.WND) is
+ * acceptable, since that is where a peer that has sent our whole window puts
+ * its ACKs (its SND.NXT); refusing them leaves both ends unable to read the
+ * other's ACK field.
+ */
 export function segmentAcceptable(nxt: number, rcvWnd: number, seq: number, segLen: number): boolean {
   if (segLen === 0) {
     if (rcvWnd === 0) return seq === nxt;
-    return seqGe(seq, nxt) && seqLt(seq, seqAdd(nxt, rcvWnd));
+    return seqGe(seq, nxt) && seqLe(seq, seqAdd(nxt, rcvWnd));
   }
   if (rcvWnd === 0) return false;
   const last = seqAdd(seq, segLen - 1);
@@ -168,9 +172,16 @@ function resetArrives(c: Tcb): void {
 function ackArrives(c: Tcb, seg: TcpSegment, seq: number, flags: number): boolean {
   const ack = seg.ack;
   if (seqGt(ack, c.sndMax)) {
-    // Acknowledges something not yet sent: ACK and drop (RFC 9293, RFC 5961 5.2).
-    requestAck(c, ACK_NOW, 'ACK of unsent data');
-    output(c);
+    // Acknowledges something not yet sent: dropped without a word, as Linux does (an ACK
+    // back could start an ACK loop with a peer that lost track; RFC 9293 would answer).
+    c.layer.countDrop('tcp-ack-unsent', c);
+    return false;
+  }
+  if (seqLt(ack, seqAdd(c.sndUna, -c.maxSndWnd))) {
+    // RFC 5961 5.2: an ACK older than the largest window the peer ever offered is not
+    // from the peer's side of this connection (a blind injection): challenge it, drop it.
+    if (answerInvalid(c, 'challenge ACK: ACK too old (RFC 5961 5.2)', true)) output(c);
+    c.layer.countDrop('tcp-ack-too-old', c);
     return false;
   }
   const acked = seqDiff(ack, c.sndUna);
@@ -232,4 +243,29 @@ export function icmpUnreachable(c: Tcb, code: number, seq: number): void {
     return;
   }
   c.softError = err;
+}
+
+/**
+ * The smallest path MTU an ICMP message can make us use (Linux ip_rt_min_pmtu):
+ * a forged "fragmentation needed" cannot shrink segments to a few bytes each.
+ */
+const MIN_PATH_MTU = 552;
+
+/**
+ * ICMP "fragmentation needed" about a segment we sent (RFC 1191, RFC 5927 4.1:
+ * only for a sequence number outstanding): the path carries smaller datagrams
+ * than our segments. The MSS shrinks to fit and the first unacknowledged
+ * segment is sent again at the new size (as Linux tcp_v4_mtu_reduced).
+ * It never ends a connection, not even in SYN-SENT.
+ */
+export function pathMtuReduced(c: Tcb, mtu: number, seq: number): void {
+  if (!c.isSynchronized || !(seqGe(seq, c.sndUna) && seqLt(seq, c.sndMax))) return;
+  if (mtu === 0) return; // an old router gave no MTU (RFC 1191 plateaus are not guessed)
+  const mss = c.layer.mssForMtu(c.net, Math.max(mtu, MIN_PATH_MTU));
+  if (mss >= c.sndMss) return;
+  setSendMss(c, mss);
+  c.layer.countDrop('tcp-pmtu-reduced', c);
+  // The head again at once, in pieces that fit; the rest as loss recovery finds it lost
+  // (one packet never releases a burst, whoever sent it).
+  retransmitAt(c, c.sndUna, 'path MTU reduced');
 }

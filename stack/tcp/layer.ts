@@ -60,8 +60,8 @@ export interface ListenOptions {
 
 /** When no route tells: the minimum datagram every IPv4 host accepts (RFC 791). */
 const DEFAULT_MTU = 576;
-/** The smallest MSS we use or accept (as Linux's TCP_MIN_MSS-like floor). */
-const MIN_MSS = 64;
+/** The smallest MSS a route gives: what a 68-byte IPv4 datagram (RFC 791's minimum) leaves for data. */
+const MIN_ROUTE_MSS = 28;
 
 export class TcpLayer implements TcpServices, ListenerHost {
   /** The record every outgoing segment is built in (one at a time). */
@@ -78,6 +78,9 @@ export class TcpLayer implements TcpServices, ListenerHost {
   private notifyQueue: Array<Tcb | TcpListener> = [];
   private readonly ackQueue: TcpConnection[] = [];
   private dispatching = false;
+  /** The challenge-ACK budget (RFC 5961 7): what is left of it, and when its second began. */
+  private challengeBudget = 0;
+  private challengeSecond = -Infinity;
   readonly clock: Clock;
   readonly trace: TcpTrace;
   /** Segments received, for statistics. */
@@ -239,11 +242,17 @@ export class TcpLayer implements TcpServices, ListenerHost {
   icmpError(report: IcmpErrorReport): void {
     const t = report.transport;
     if (t.length < 8) return;
-    if (report.kind !== 'unreachable') return; // time exceeded and others: nothing to do for a host
+    // Time exceeded and the others: nothing to do for a host.
+    if (report.kind !== 'unreachable' && report.kind !== 'fragmentation-needed') return;
     const sport = readU16(t, 0);
     const dport = readU16(t, 2);
     const seq = readU32(t, 4);
     const conn = this.table.find(report.src, sport, report.dst, dport);
+    if (report.kind === 'fragmentation-needed') {
+      // Path MTU discovery (RFC 1191): never an error, only a smaller segment size.
+      if (conn !== null) conn.pathMtuReduced(report.mtu, seq);
+      return;
+    }
     if (conn !== null) {
       conn.icmpUnreachable(report.code, seq);
       return;
@@ -275,9 +284,13 @@ export class TcpLayer implements TcpServices, ListenerHost {
   /** Path MSS toward `remote`: the route's MTU less the network and TCP headers (RFC 9293 3.7.1). */
   mssFor(net: NetworkLayer, remote: IpAddress): number {
     const r = net.route(remote);
+    return this.mssForMtu(net, r === null ? DEFAULT_MTU : r.mtu);
+  }
+
+  mssForMtu(net: NetworkLayer, mtu: number): number {
     // A datagram's payload is bounded too: on a 64 KiB-MTU loopback the IPv4 MSS is 65495, as Linux's lo.
-    const mtu = Math.min(r === null ? DEFAULT_MTU : r.mtu, net.headerLength + net.maxPayload);
-    return Math.max(mtu - net.headerLength - TCP_HEADER_LENGTH, MIN_MSS);
+    const bounded = Math.min(mtu, net.headerLength + net.maxPayload);
+    return Math.max(bounded - net.headerLength - TCP_HEADER_LENGTH, MIN_ROUTE_MSS);
   }
 
   /** The network layer for a family (listeners use it for SYN requests). */
@@ -366,6 +379,23 @@ export class TcpLayer implements TcpServices, ListenerHost {
   afterTimer(_conn?: Tcb): void {
     this.dispatch();
     this.flushAcks();
+  }
+
+  /**
+   * One challenge ACK from the stack's budget (RFC 5961 7). As Linux: each
+   * second the budget is drawn anew between half and one and a half times
+   * challengeAckLimit, so an attacker cannot count exactly what is left.
+   */
+  challengeAckAllowed(): boolean {
+    const now = this.clock.now();
+    if (now - this.challengeSecond >= 1000) {
+      this.challengeSecond = now;
+      const limit = this.config.challengeAckLimit;
+      this.challengeBudget = Math.floor((limit + 1) / 2) + Math.floor(this.host.random.float() * limit);
+    }
+    if (this.challengeBudget <= 0) return false;
+    this.challengeBudget--;
+    return true;
   }
 
   countDrop(reason: string, conn?: { readonly id: string }): void {

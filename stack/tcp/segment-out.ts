@@ -30,7 +30,8 @@ export function emit(c: Tcb, flags: number, seq: number, len: number, queueOffse
     seg.tsVal = c.tsNow();
     seg.tsEcr = c.tsRecent;
   }
-  if (c.sackOk && !syn && (flags & TCP_ACK) && !(flags & TCP_RST) && c.reassembly !== null && c.reassembly.count > 0) {
+  if (c.sackOk && !syn && (flags & TCP_ACK) && !(flags & TCP_RST) && c.reassembly !== null && c.reassembly.count > 0
+    && c.sackBlockLimit() > 0) {
     addSackBlocks(c, seg);
   }
   if (flags & TCP_ACK) {
@@ -57,7 +58,7 @@ function synOptions(c: Tcb, seg: TcpSegment): void {
  */
 function addSackBlocks(c: Tcb, seg: TcpSegment): void {
   const ranges = (c.reassembly as NonNullable<Tcb['reassembly']>).ranges();
-  const max = seg.hasTimestamps ? 3 : 4;
+  const max = c.sackBlockLimit();
   let n = 0;
   const first = ranges.findIndex(([l, r]) => seqGe(c.lastOooSeq, l) && seqLt(c.lastOooSeq, r));
   if (first >= 0) {

@@ -9,12 +9,9 @@ import { TCP_ACK, TCP_FIN, TCP_PSH, type TcpSegment } from '../wire/tcp';
 import { TcpError } from './errors';
 import { emit } from './segment-out';
 import { seqAdd, seqDiff, seqGe, seqGt, seqLe, seqLt } from './seq';
-import { N_WRITABLE, T_RTX, type Tcb } from './tcb';
+import { N_WRITABLE, SACK_BLOCK_BYTES, SACK_OPTION_BASE_BYTES, T_RTX, type Tcb } from './tcb';
 import { armPersist, armRtx } from './timers';
 
-/** The SACK option on a segment: NOP, NOP, kind, length (RFC 2018 3), then 8 bytes per block. */
-const SACK_OPTION_BASE_BYTES = 4;
-const SACK_BLOCK_BYTES = 8;
 
 /**
  * Payload bytes the next segment may carry: the MSS less every option it will
@@ -24,8 +21,8 @@ const SACK_BLOCK_BYTES = 8;
 export function segmentMss(c: Tcb): number {
   const r = c.reassembly;
   if (!c.sackOk || r === null || r.count === 0) return c.effectiveMss();
-  const blocks = Math.min(r.rangeCount(), c.tsOn ? 3 : 4);
-  return c.effectiveMss() - SACK_OPTION_BASE_BYTES - SACK_BLOCK_BYTES * blocks;
+  const blocks = Math.min(r.rangeCount(), c.sackBlockLimit());
+  return blocks === 0 ? c.effectiveMss() : c.effectiveMss() - SACK_OPTION_BASE_BYTES - SACK_BLOCK_BYTES * blocks;
 }
 
 /**
@@ -117,9 +114,20 @@ function sendSegment(c: Tcb, seq: number, len: number, fin: boolean, retransmit:
 function mtuShrank(c: Tcb): boolean {
   const mss = Math.min(c.sndMss, c.layer.mssFor(c.net, c.remoteAddr));
   if (mss >= c.sndMss) return false;
-  c.sndMss = mss;
+  setSendMss(c, mss);
   c.layer.countDrop('tcp-mss-reduced', c);
   return true;
+}
+
+/**
+ * A smaller MSS (the path shrank): the congestion window keeps its count of
+ * segments, as Linux's does in packets, so smaller segments never mean more
+ * of them in flight.
+ */
+export function setSendMss(c: Tcb, mss: number): void {
+  const before = c.effectiveMss();
+  c.sndMss = mss;
+  c.cc?.onMssChange(before, c.effectiveMss());
 }
 
 /**
@@ -134,6 +142,24 @@ export function retransmitAt(c: Tcb, seq: number, reason: string, maxLen = segme
   if (len === 0 && !fin) return 0;
   c.layer.trace.retransmit(c, seq, len, reason);
   if (sendSegment(c, seq, len, fin, true) === 'EMSGSIZE' && mtuShrank(c)) return retransmitAt(c, seq, reason, Math.min(maxLen, segmentMss(c)));
+  return len;
+}
+
+/**
+ * After a retransmission timeout, the first unacknowledged segment goes
+ * whatever the windows say (Linux tcp_retransmit_skb): at most what the
+ * peer's window still allows, and a full segment when it allows nothing, so
+ * that at a zero or small window the retransmission is the probe.
+ * SND.NXT moves past it. Returns the payload bytes sent.
+ */
+export function resendHead(c: Tcb, reason: string): number {
+  const mss = segmentMss(c);
+  const avail = seqDiff(seqAdd(c.sndUna, c.sndWnd), c.sndUna);
+  // Only what was sent before: the head segment as it went, never new data beyond SND.MAX.
+  const sent = seqDiff(c.sndMax, c.sndUna);
+  const len = retransmitAt(c, c.sndUna, reason, Math.min(avail > 0 ? Math.min(mss, avail) : mss, sent));
+  const finSent = c.finQueued && len === c.sendQueue.length && seqGt(c.sndMax, c.sndQueuedEnd);
+  c.sndNxt = seqAdd(c.sndUna, len + (finSent ? 1 : 0));
   return len;
 }
 

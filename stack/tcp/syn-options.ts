@@ -7,6 +7,9 @@ import type { TcpConfig } from '../config';
 import type { TcpSegment } from '../wire/tcp';
 import { windowScaleFor } from './window';
 
+/** The smallest MSS we take from a peer: a smaller one would cost a segment per few bytes. */
+const MIN_PEER_MSS = 64;
+
 /** What the SYN options set, on a connection (its TCB) or a SYN request. */
 export interface SynState {
   /** MSS we may send (the peer's, bounded by ours). */
@@ -31,7 +34,8 @@ export interface SynState {
 export function takeSynOptions(s: SynState, cfg: TcpConfig, ourMss: number, seg: TcpSegment, now: number, tsNow: number): void {
   const peerMss = seg.mss >= 0 ? seg.mss : cfg.defaultPeerMss; // RFC 9293 3.7.1: 536 when absent
   s.rcvMss = ourMss;
-  s.sndMss = Math.max(Math.min(peerMss, ourMss), 64);
+  // A peer's tiny MSS is raised to 64 (as Linux's tcp_min_snd_mss), never beyond what our route carries.
+  s.sndMss = Math.min(Math.max(peerMss, MIN_PEER_MSS), ourMss);
   if (cfg.windowScaling && seg.windowScale >= 0) {
     s.wscaleOn = true;
     s.sndWscale = Math.min(seg.windowScale, 14);

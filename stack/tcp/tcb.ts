@@ -70,6 +70,8 @@ export interface TcpServices {
   transmit(conn: Tcb, seg: TcpSegment, queueOffset: number, len: number): SendError;
   /** Largest segment payload toward `remote` that fits the route's MTU (no options). */
   mssFor(net: NetworkLayer, remote: IpAddress): number;
+  /** Largest segment payload in a datagram of `mtu` bytes. */
+  mssForMtu(net: NetworkLayer, mtu: number): number;
   /** Notifications are pending: dispatch them once the current work is done. */
   schedule(conn: Tcb): void;
   /** An ACK is owed at the end of the current batch. */
@@ -82,6 +84,8 @@ export interface TcpServices {
   remove(conn: Tcb): void;
   /** Count a drop (or another event) by reason, and trace it. */
   countDrop(reason: string, conn?: { readonly id: string }): void;
+  /** Take one challenge ACK from the stack's budget for this second (RFC 5961 7); false when it is spent. */
+  challengeAckAllowed(): boolean;
   stateChanged(conn: Tcb, from: TcpState, to: TcpState, cause: string): void;
 }
 
@@ -218,6 +222,8 @@ export abstract class Tcb {
   quickAcks = 0;
   /** In the layer's queue of ACKs to send at the end of the batch. */
   ackScheduled = false;
+  /** When we last answered an unacceptable segment (Linux last_oow_ack_time), for the rate limit. */
+  lastOowAckAt = -Infinity;
 
   // Timers (see timers.ts).
   /** Retransmission, persist or TIME-WAIT: only one is ever needed at a time. */
@@ -310,6 +316,15 @@ export abstract class Tcb {
     return this.sndMss - (this.tsOn ? TS_OPTION_BYTES : 0);
   }
 
+  /**
+   * SACK blocks a segment may carry: 4, or 3 beside timestamps (the 40 bytes of
+   * options, RFC 2018 3), and never so many that a data segment keeps fewer
+   * than 8 bytes of payload (a small MTU).
+   */
+  sackBlockLimit(): number {
+    return Math.max(0, Math.min(this.tsOn ? 3 : 4, Math.floor((this.effectiveMss() - SACK_OPTION_BASE_BYTES - 8) / SACK_BLOCK_BYTES)));
+  }
+
   /** Our timestamp clock: 1 ms ticks (as Linux since 4.13), offset per connection. */
   tsNow(): number {
     return (Math.floor(this.layer.clock.now()) + this.tsOffset) >>> 0;
@@ -318,3 +333,6 @@ export abstract class Tcb {
 
 /** Bytes of the timestamps option on a non-SYN segment (NOP, NOP, TS). */
 export const TS_OPTION_BYTES = 12;
+/** The SACK option on a segment: NOP, NOP, kind, length (RFC 2018 3), then 8 bytes per block. */
+export const SACK_OPTION_BASE_BYTES = 4;
+export const SACK_BLOCK_BYTES = 8;

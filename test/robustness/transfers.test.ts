@@ -12,7 +12,7 @@
 
 import test from 'ava';
 import {
-  Dice, InjectorDevice, copyOf, describeTransfer, envCount, fixChecksums, lossOf, runTransfer, tortureMode, transferParams, writeOutput,
+  Dice, InjectorDevice, copyOf, describeTransfer, envCount, fixChecksums, runTransfer, tortureMode, transferParams, writeOutput,
   writeTransferArtifacts, type TransferParams, type TransferResult,
 } from './torture';
 
@@ -35,36 +35,6 @@ interface KnownFailure {
  */
 export const KNOWN_FAILURES: readonly KnownFailure[] = [
   {
-    name: 'mtu-below-116',
-    reason: 'the MSS has a floor of 64 bytes (connection.takeSynOptions, layer.mssFor), so on a link with an MTU of 68..115 every '
-      + 'data segment is larger than the MTU; IP refuses it (DF, EMSGSIZE), the MSS cannot shrink below the floor, and no data ever '
-      + 'leaves: the connection retransmits until ETIMEDOUT (Linux clamps the path MTU to 552 and lets IP fragment). E.g. seed 25 (MTU 100, no loss)',
-    affects: (p) => (p.link.mtu ?? 1500) < 116,
-    example: 25,
-  },
-  {
-    name: 'rto-silent-in-small-window',
-    reason: 'after a retransmission timeout the head is resent through the normal send path, so when the peer\'s last window is '
-      + 'below min(MSS, max window / 2) (zero included, e.g. after a reordered zero-window ACK) sender SWS avoidance sends nothing; '
-      + 'the persist timer is not armed while the RTX timer is, so every RTO fires silently until ETIMEDOUT (Linux retransmits the '
-      + 'head anyway, as a probe at zero window). Seen when the receive buffer holds fewer than 4 segments and anything is lost: '
-      + 'seeds 765, 122 (windows 1200, 1224 < MSS 1448), 690 (window 0)',
-    affects: (p) => (p.config.tcp?.receiveBufferBytes ?? Infinity) < 4 * ((p.link.mtu ?? 1500) - 52) && canLoseOrReorder(p),
-    seen: (r) => r.diagnosis.includes('silent-rto'),
-    example: 765,
-  },
-  {
-    name: 'ack-loop-at-window-edge',
-    reason: 'when an end has sent its peer\'s whole window and it is all lost (tail drop), its pure ACKs carry SND.MAX '
-      + '(connection.acceptableSeq), which is exactly the peer\'s RCV.NXT + RCV.WND; a zero-length segment there is outside '
-      + 'the window by the strict RFC 9293 test (connection.acceptable; Linux\'s tcp_sequence accepts the right edge), so the '
-      + 'peer drops it unread and answers with an ACK at once. With both ends in that state neither reads the other\'s ACK '
-      + 'field (no progress: each retransmits data the other already has) and their ACKs bounce for ever, thousands a second, '
-      + 'until ETIMEDOUT. Seed 138 (MTU 296, 1 Mbit/s, 20-packet queue, no SACK, no loss but tail drops)',
-    seen: (r) => r.diagnosis.includes('ack-at-window-edge'),
-    example: 138,
-  },
-  {
     name: 'sub-mss-window-crawl',
     reason: 'a receiver with a small buffer advertises windows below one MSS (4096-byte buffer: 2648, then 1200, as the ACK '
       + 'leaves before the application reads and the edge may not shrink) and sends no update once the application has read, '
@@ -85,11 +55,6 @@ export const KNOWN_FAILURES: readonly KnownFailure[] = [
   },
 ];
 
-/** The link may lose, corrupt, tail-drop or reorder frames in some direction. */
-function canLoseOrReorder(p: TransferParams): boolean {
-  const l = p.link;
-  return [l, l.aToB ?? {}, l.bToA ?? {}].some((o) => lossOf(o) > 0 || (o.reorder ?? 0) > 0) || l.queueLimitPackets !== undefined;
-}
 
 const SEEDS = envCount('TCPLAB_TORTURE_SEEDS', 2000);
 const FIRST_SEED = envCount('TCPLAB_TORTURE_FIRST_SEED', 1);

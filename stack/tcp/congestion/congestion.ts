@@ -28,4 +28,6 @@ export interface CongestionControl {
   onExitRecovery(flight: number, mss: number, now: number): void;
   /** Retransmission timeout (RFC 5681 3.1 equation (4); cwnd to one segment). */
   onRto(flight: number, mss: number, now: number): void;
+  /** The segment size changed (path MTU): windows keep their count of segments. */
+  onMssChange(oldMss: number, newMss: number): void;
 }

@@ -47,6 +47,13 @@ export class NewReno implements CongestionControl {
     this.bytesAcked = 0;
   }
 
+  onMssChange(oldMss: number, newMss: number): void {
+    if (oldMss <= 0 || newMss === oldMss) return;
+    this.cwnd = Math.max(Math.floor(this.cwnd * newMss / oldMss), newMss);
+    if (this.ssthresh < 0x7fffffff) this.ssthresh = Math.max(Math.floor(this.ssthresh * newMss / oldMss), 2 * newMss);
+    this.bytesAcked = Math.floor(this.bytesAcked * newMss / oldMss);
+  }
+
   onDupAckInRecovery(mss: number): void {
     this.cwnd += mss;
   }

@@ -5,7 +5,7 @@
 
 import { TcpError } from '../errors';
 import { sendSyn } from '../segment-out';
-import { segmentMss, sendData } from '../sender';
+import { resendHead, sendData } from '../sender';
 import { enterClosed } from '../state';
 import type { Tcb } from '../tcb';
 import { armRtx } from '../timers';
@@ -38,10 +38,10 @@ export function retransmitTimeout(c: Tcb): void {
   c.highRxt = c.sndUna;
   c.recover = c.sndMax; // RFC 6582 4.2: no fast retransmit for data sent before the timeout
   c.dupAcks = 0;
-  // Go back: everything from SND.UNA is sent again as the window allows.
-  c.layer.trace.retransmit(c, c.sndUna, Math.min(segmentMss(c), c.sendQueue.length),
-    `retransmission #${c.retries} after RTO ${Math.round(c.rto.current() / 2)} ms`);
+  // Go back: the head goes now, whatever the windows (it is the probe of a closed one);
+  // the rest from SND.UNA is sent again as the window allows.
   c.sndNxt = c.sndUna;
   armRtx(c);
+  resendHead(c, `retransmission #${c.retries} after RTO ${Math.round(c.rto.current() / 2)} ms`);
   sendData(c);
 }
