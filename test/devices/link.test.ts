@@ -77,6 +77,13 @@ test('ends are ip devices with the link mtu by default; ethernet ends get distin
   t.deepEqual(eth2.a.mac, given);
 });
 
+test('a MAC given as a Buffer is copied: changing the Buffer later does not change the end', (t) => {
+  const given = Buffer.from('020000000001', 'hex');
+  const link = new Link(new VirtualClock(), new SeededRandom(3), { linkType: 'ethernet', macA: given });
+  given.fill(0xff);
+  t.deepEqual(Array.from(link.a.mac!), [2, 0, 0, 0, 0, 1]);
+});
+
 test('delivery is asynchronous even with no delay', (t) => {
   const { clock, link, atB } = setup();
   link.a.send([frame(1)]);
