@@ -19,6 +19,7 @@
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Clock } from '../stack/time/clock';
 import type { Device, FrameReceiver, LinkType } from '../stack/device';
+import { copyBytes } from '../stack/buffers';
 import { WrapperDevice } from './wrapper';
 
 export type CaptureFormat = 'pcap' | 'pcapng';
@@ -54,7 +55,7 @@ export class MemorySink implements CaptureSink {
 
   write(data: Uint8Array): void {
     if (data.length === 0) return;
-    this.chunks.push(data.slice());
+    this.chunks.push(copyBytes(data)); // data is reused after the call; a Buffer's slice() would be a view of it
     this.total += data.length;
   }
 
@@ -74,7 +75,7 @@ export class MemorySink implements CaptureSink {
       }
       this.chunks = [all];
     }
-    return this.chunks.length === 0 ? new Uint8Array(0) : this.chunks[0]!.slice();
+    return this.chunks.length === 0 ? new Uint8Array(0) : copyBytes(this.chunks[0]!);
   }
 }
 

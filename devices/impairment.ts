@@ -22,6 +22,7 @@
 import type { Clock, Timer } from '../stack/time/clock';
 import type { FrameReceiver } from '../stack/device';
 import type { RandomSource } from '../stack/random';
+import { copyBytes } from '../stack/buffers';
 
 /** Gilbert-Elliott burst loss: a two-state Markov chain stepped once per frame. */
 export interface BurstLossOptions {
@@ -455,7 +456,8 @@ export class ImpairedPath<From extends string = string> {
     const original = frame;
     let flags = 0;
     if (o.corrupt > 0 && size > 0 && this.random.float() < o.corrupt) {
-      frame = frame.slice();
+      // A real copy: a Buffer's slice() would be a view, and the flip would land in the sender's frame.
+      frame = copyBytes(frame);
       const bit = Math.floor(this.random.float() * size * 8);
       frame[bit >>> 3] ^= 1 << (bit & 7);
       flags |= FLAG_CORRUPTED;
@@ -481,7 +483,7 @@ export class ImpairedPath<From extends string = string> {
       }
     }
     if (o.duplicate > 0 && this.random.float() < o.duplicate) {
-      const copy = original.slice();
+      const copy = copyBytes(original); // not slice(): the duplicate must not share bytes with the frame
       stats.duplicated++;
       this.inOrder.push(inOrderAt, copy, now, seq, FLAG_DUPLICATE);
       if (this.listeners.length !== 0) this.emit('send', now, seq, copy, 'duplicated', now, inOrderAt, FLAG_DUPLICATE);

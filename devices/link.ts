@@ -7,6 +7,7 @@
 import type { Clock } from '../stack/time/clock';
 import { linkHeaderLength, type Device, type FrameReceiver, type LinkType } from '../stack/device';
 import type { RandomSource } from '../stack/random';
+import { copyBytes } from '../stack/buffers';
 import { MAC_LENGTH, makeLocalUnicastMac } from '../stack/wire/ethernet';
 import {
   addListener,
@@ -58,7 +59,7 @@ function randomMac(random: RandomSource): Uint8Array {
 
 function checkMac(mac: Uint8Array): Uint8Array {
   if (mac.length !== MAC_LENGTH) throw new RangeError(`a MAC address has 6 bytes, got ${mac.length}`);
-  return mac.slice();
+  return copyBytes(mac); // the caller's array may be a Buffer, whose slice() would share its bytes
 }
 
 /** Split `options` into the fields for one direction. */

@@ -29,3 +29,14 @@ export class FrameAllocator {
     return frame;
   }
 }
+
+/**
+ * A copy of bytes [start, end) of `bytes`, in memory of its own. Use it, not
+ * slice(), whenever a copy is meant: under Node frames are Buffers, whose
+ * slice() returns a view (unlike Uint8Array's), and a view both shares the
+ * frame's bytes and keeps its whole 256 KiB slab alive. The copy is the same
+ * kind as `bytes` (a Buffer stays a Buffer, so copy a copy with copyBytes too).
+ */
+export function copyBytes(bytes: Uint8Array, start = 0, end = bytes.length): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes, start, end);
+}

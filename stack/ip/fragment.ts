@@ -4,6 +4,7 @@ import {
   IPV4_FLAG_MF, IPV4_HEADER_LENGTH, Ipv4Header, parseIpv4, setIpv4Checksum,
 } from '../wire/ipv4';
 import type { Ipv4DropReason } from '../wire/ipv4';
+import { copyBytes } from '../buffers';
 
 export type FragmentDropReason =
   /** Bigger than the MTU with DF set: the sender should get ICMP frag-needed (RFC 1191). */
@@ -62,7 +63,8 @@ export function fragmentIpv4(packet: Uint8Array, mtu: number): Uint8Array[] | Fr
 
 /** The header for non-first fragments: options without the copied flag (0x80) become NOPs (RFC 791 3.1 "Options"). */
 function copiedOptionsHeader(header: Uint8Array): Uint8Array {
-  const out = header.slice();
+  // A real copy: `header` is a view of the caller's packet, and a Buffer's slice() would be one too.
+  const out = copyBytes(header);
   let i = IPV4_HEADER_LENGTH;
   while (i < out.length) {
     const type = out[i];

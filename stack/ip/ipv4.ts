@@ -4,7 +4,7 @@
 import type { Clock } from '../time/clock';
 import type { IpConfig } from '../config';
 import type { Tracer } from '../trace';
-import type { FrameAllocator } from '../buffers';
+import { copyBytes, type FrameAllocator } from '../buffers';
 import {
   IPPROTO_ICMP, IPPROTO_TCP, IPV4_HEADER_LENGTH, IPV4_MAX_LENGTH, Ipv4Header, formatIpv4, parseIpv4, writeIpv4Header,
 } from '../wire/ipv4';
@@ -24,6 +24,7 @@ export interface EchoReply {
   src: number;
   id: number;
   sequence: number;
+  /** The echoed data: a copy, the receiver's to keep. */
   data: Uint8Array;
   ttl: number;
 }
@@ -198,7 +199,8 @@ export class Ipv4Layer {
     }
     if (m.type === ICMP_ECHO_REPLY) {
       this.host.count('icmp-echo-reply');
-      this.onEchoReply?.({ src, id: m.id, sequence: m.sequence, data: packet.subarray(m.dataOffset, m.dataOffset + m.dataLength), ttl: this.header.ttl });
+      // data is a copy: the listener may keep it, and a view would keep the frame's whole slab alive.
+      this.onEchoReply?.({ src, id: m.id, sequence: m.sequence, data: copyBytes(packet, m.dataOffset, m.dataOffset + m.dataLength), ttl: this.header.ttl });
     }
   }
 

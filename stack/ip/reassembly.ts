@@ -15,9 +15,16 @@
 // (Linux drops exact-range duplicates without comparing; we are stricter).
 // Non-final fragments whose payload is not a multiple of 8 bytes are refused
 // (RFC 791; Linux trims them instead). ECN bits are not combined (RFC 3168 5.3).
+//
+// What a datagram holds is copied out of the fragments as they arrive
+// (copyBytes), never kept as views: a received frame may be a view into a
+// 256 KiB slab or a whole receive batch, so one held view would keep all of
+// that alive and maxBytes would bound nothing. Copied, the memory held is what
+// bytesHeld counts.
 
 import type { Ipv4Header } from '../wire/ipv4';
 import { IPV4_FLAG_DF, IPV4_HEADER_LENGTH, IPV4_MAX_LENGTH, setIpv4Checksum } from '../wire/ipv4';
+import { copyBytes } from '../buffers';
 
 export type ReassemblyDropReason =
   /** A fragment with MF set whose payload is not a multiple of 8 bytes. */
@@ -52,6 +59,7 @@ export interface ReassemblerOptions {
 interface Piece {
   start: number;
   end: number;
+  /** The fragment's payload, copied out of its frame. */
   data: Uint8Array;
 }
 
@@ -163,7 +171,7 @@ export class Reassembler {
         return 'ipv4-fragment-overlap';
       }
       if (start === 0 && d.header === null) {
-        d.header = packet.slice(hdr.headerOffset, hdr.headerOffset + hdr.headerLength);
+        d.header = copyBytes(packet, hdr.headerOffset, hdr.headerOffset + hdr.headerLength);
         this.charge(d, hdr.headerLength);
       }
       return 'ipv4-fragment-duplicate';
@@ -182,10 +190,10 @@ export class Reassembler {
       this.evictions++;
     }
 
-    pieces.splice(at, 0, { start, end, data: packet.slice(dataOffset, dataOffset + length) });
+    pieces.splice(at, 0, { start, end, data: copyBytes(packet, dataOffset, dataOffset + length) });
     d.received += length;
     if (end > d.maxEnd) d.maxEnd = end;
-    if (start === 0 && d.header === null) d.header = packet.slice(hdr.headerOffset, hdr.headerOffset + hdr.headerLength);
+    if (start === 0 && d.header === null) d.header = copyBytes(packet, hdr.headerOffset, hdr.headerOffset + hdr.headerLength);
     this.charge(d, cost);
 
     if (d.payloadLength < 0 || d.received !== d.payloadLength || d.header === null) return null;

@@ -5,6 +5,7 @@
 
 import type { Clock, Timer } from '../time/clock';
 import { ARP_REPLY, ARP_REQUEST, ArpPacket, parseArp } from '../wire/arp';
+import { copyBytes } from '../buffers';
 
 export interface ArpConfig {
   /** How long a learned address is trusted, ms (Linux base_reachable_time: 30 s). */
@@ -138,7 +139,7 @@ export class ArpCache {
 
   private learn(ip: number, mac: Uint8Array): void {
     const n = this.entry(ip);
-    const learned = mac.slice();
+    const learned = copyBytes(mac); // `mac` lives in the parser's scratch packet, overwritten by the next ARP frame
     n.mac = learned;
     n.expiresAt = this.host.clock.now() + this.config.reachableMs;
     n.requestsSent = 0;

@@ -17,6 +17,7 @@ import { Ipv4Header, parseIpv4 } from '../../stack/wire/ipv4';
 import { TcpSegment, parseTcp, formatTcpFlags } from '../../stack/wire/tcp';
 import { writeEthernetHeader, ETHERTYPE_IPV4 } from '../../stack/wire/ethernet';
 import { CaptureDevice, CaptureWriter, MemorySink, type CaptureFormat, type CaptureSink } from '../../devices/capture';
+import { copyBytes } from '../../stack/buffers';
 import { Recorder, ip, payload, sendAll } from '../helpers/sim';
 import type { TcpConnection } from '../../stack/tcp/connection';
 
@@ -237,12 +238,13 @@ function net(opts: { format?: CaptureFormat; link?: LinkOptions; epochMs?: numbe
   b.addInterface(cb, { address: '10.0.0.2/24' });
   const truth: Truth = { sentBy: { a: [], b: [] }, deliveredTo: { a: [], b: [] } };
   const capturing = (host: 'a' | 'b'): boolean => (host === 'a' ? ca : cb).capturing;
+  // Copies of the frames (copyBytes: they are Buffers, whose slice() is a view).
   link.onFrame((ev) => {
     if (ev.stage === 'send') {
-      truth.sentBy[ev.from].push({ time: ev.time, bytes: ev.frame.slice(), capturing: capturing(ev.from) });
+      truth.sentBy[ev.from].push({ time: ev.time, bytes: copyBytes(ev.frame), capturing: capturing(ev.from) });
     } else if (ev.fate === 'delivered' || ev.fate === 'duplicated' || ev.fate === 'corrupted' || ev.fate === 'reordered') {
       const to = ev.from === 'a' ? 'b' : 'a';
-      truth.deliveredTo[to].push({ time: ev.time, bytes: ev.frame.slice(), capturing: capturing(to) });
+      truth.deliveredTo[to].push({ time: ev.time, bytes: copyBytes(ev.frame), capturing: capturing(to) });
     }
   });
   return { lab, a, b, link, ca, cb, truth };
@@ -698,6 +700,18 @@ class ScriptedDevice implements Device {
     this.closed = true;
   }
 }
+
+test('MemorySink keeps copies, also of Buffers (whose slice() is a view), and bytes() is the caller\'s to keep', (t) => {
+  const sink = new MemorySink();
+  const reused = Buffer.from([1, 2, 3, 4]);
+  sink.write(reused);
+  reused.fill(9); // a sink's data may be reused once write() returns
+  t.deepEqual(Array.from(sink.bytes()), [1, 2, 3, 4]);
+  sink.bytes().fill(0);
+  t.deepEqual(Array.from(sink.bytes()), [1, 2, 3, 4]);
+  sink.write(reused.subarray(0, 2));
+  t.deepEqual(Array.from(sink.bytes()), [1, 2, 3, 4, 9, 9]);
+});
 
 test('transparent while not capturing: same batches, same frame objects, nothing recorded', (t) => {
   const clock = new VirtualClock();

@@ -2,6 +2,7 @@ import test from 'ava';
 import { VirtualClock } from '../../stack/time/virtual-clock';
 import { SeededRandom } from '../../stack/random';
 import { Link, type LinkFrameEvent, type LinkOptions } from '../../devices/link';
+import { FrameAllocator } from '../../stack/buffers';
 
 interface Arrival {
   time: number;
@@ -74,6 +75,13 @@ test('ends are ip devices with the link mtu by default; ethernet ends get distin
   const given = Uint8Array.of(2, 0, 0, 0, 0, 1);
   const eth2 = new Link(new VirtualClock(), new SeededRandom(3), { linkType: 'ethernet', macA: given });
   t.deepEqual(eth2.a.mac, given);
+});
+
+test('a MAC given as a Buffer is copied: changing the Buffer later does not change the end', (t) => {
+  const given = Buffer.from('020000000001', 'hex');
+  const link = new Link(new VirtualClock(), new SeededRandom(3), { linkType: 'ethernet', macA: given });
+  given.fill(0xff);
+  t.deepEqual(Array.from(link.a.mac!), [2, 0, 0, 0, 0, 1]);
 });
 
 test('delivery is asynchronous even with no delay', (t) => {
@@ -245,6 +253,46 @@ test('corruption flips exactly one bit of a copy and never the sender buffer', (
   }
   t.true(positions.size > 30, 'the flipped bit lands all over the frame');
   t.is(link.stats.aToB.corrupted, 200);
+});
+
+/** Frames as a stack sends them: under Node, Buffers carved from one slab (whose slice() is a view, not a copy). */
+function slabFrames(count: number, size: number): Uint8Array[] {
+  const frames = new FrameAllocator();
+  return Array.from({ length: count }, (_, i) => {
+    const f = frames.alloc(size);
+    for (let j = 0; j < size; j++) f[j] = (i * 7 + j) & 0xff;
+    return f;
+  });
+}
+
+test('corrupting a slab frame (a Buffer) flips a bit of a copy, never the sender frame', (t) => {
+  const { clock, link, atB } = setup({ corrupt: 1 }, 9);
+  const sent = slabFrames(50, 64);
+  const pristine = sent.map((f) => Array.from(f));
+  link.a.send(sent);
+  clock.runUntilIdle();
+  t.is(atB.length, 50);
+  sent.forEach((f, i) => {
+    t.deepEqual(Array.from(f), pristine[i], 'sender frame untouched');
+    t.is(bitsDiffering(atB[i]!.frame, f), 1);
+  });
+});
+
+test('a duplicated and corrupted slab frame: the duplicate carries the bytes as sent, the other copy one flipped bit', (t) => {
+  const { clock, link, atB } = setup({ corrupt: 1, duplicate: 1 }, 9);
+  const sent = slabFrames(20, 64);
+  const pristine = sent.map((f) => Array.from(f));
+  link.a.send(sent);
+  clock.runUntilIdle();
+  t.is(atB.length, 40);
+  for (let i = 0; i < 20; i++) {
+    // The duplicate arrives right behind the frame it copies.
+    const corrupted = atB[2 * i]!.frame;
+    const duplicate = atB[2 * i + 1]!.frame;
+    t.deepEqual(Array.from(duplicate), pristine[i], 'the duplicate is the frame as sent');
+    t.is(bitsDiffering(corrupted, duplicate), 1);
+    t.deepEqual(Array.from(sent[i]!), pristine[i], 'sender frame untouched');
+  }
 });
 
 test('reordering makes later frames overtake held-back ones', (t) => {

@@ -86,7 +86,7 @@ interop('tcplab pings the kernel with a 4000-byte payload: fragments both ways, 
   const lab = tunLab(t);
   const data = pattern(4000, 2);
   const reply = new Promise<{ id: number; sequence: number; data: Uint8Array }>((resolve) => {
-    lab.stack.ip.onEchoReply = (r) => resolve({ id: r.id, sequence: r.sequence, data: r.data.slice() });
+    lab.stack.ip.onEchoReply = (r) => resolve({ id: r.id, sequence: r.sequence, data: r.data });
   });
   t.true(lab.stack.ip.ping(ip(KERNEL), 0x4242, 1, data));
   const r = await Promise.race([reply, sleep(5000).then(() => null)]);

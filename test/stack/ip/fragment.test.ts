@@ -99,16 +99,20 @@ test('refragmenting a fragment keeps its offset base and its MF on the last piec
   t.deepEqual(out, reassembleLinux());
 });
 
-test('options: the first fragment keeps all; later ones only copied options, the rest NOPs, same header length', (t) => {
-  // Header with record route (7, not copied) and router alert (0x94, copied): 20 + 8 + 4 = 32 bytes.
-  const payload = 100;
-  const b = new Uint8Array(32 + payload);
+/** A datagram whose header has record route (7, not copied) and router alert (0x94, copied): 20 + 8 + 4 = 32 bytes. */
+function datagramWithOptions(payloadLength: number): Uint8Array {
+  const b = new Uint8Array(32 + payloadLength);
   writeIpv4Header(b, 0, b.length, 9, false, 64, IPPROTO_UDP, 0x0a000001, 0x0a000002);
   b[0] = 0x48;
   b.set([7, 7, 4, 0, 0, 0, 0], 20); // record route with one slot: bytes 20..26
   b.set([0x94, 4, 0, 0], 27); // router alert: bytes 27..30
   b[31] = 0; // end of options
   setIpv4Checksum(b, 0);
+  return b;
+}
+
+test('options: the first fragment keeps all; later ones only copied options, the rest NOPs, same header length', (t) => {
+  const b = datagramWithOptions(100);
   const frags = fragmentIpv4(b, 32 + 48) as Uint8Array[];
   t.is(frags.length, 3);
   t.deepEqual(frags[0].subarray(20, 32), b.subarray(20, 32));
@@ -120,4 +124,14 @@ test('options: the first fragment keeps all; later ones only copied options, the
   let out: Uint8Array | null | string = null;
   for (const f of frags.reverse()) out = r.input(header(f), f);
   t.deepEqual(out, b);
+});
+
+test('fragmenting a Buffer with options leaves it byte-identical (later headers are built in a copy)', (t) => {
+  // Under Node, frames are Buffers: their slice() is a view, so NOPs written "in a copy" would land in the packet.
+  const packet = Buffer.from(datagramWithOptions(100));
+  const before = Array.from(packet);
+  const frags = fragmentIpv4(packet, 32 + 48) as Uint8Array[];
+  t.is(frags.length, 3);
+  t.deepEqual(Array.from(packet), before);
+  t.deepEqual(Array.from(frags[0].subarray(20, 32)), before.slice(20, 32));
 });

@@ -5,6 +5,7 @@ import { IPPROTO_UDP, Ipv4Header, parseIpv4, writeIpv4Header } from '../../../st
 import { checksumValid, pseudoHeaderSum } from '../../../stack/wire/checksum';
 import { FRAGMENT_1, FRAGMENT_2, FRAGMENT_3, ICMP_PORT_UNREACHABLE_576 } from '../wire/linux-captures';
 import { rng } from '../../helpers/rng';
+import { FrameAllocator } from '../../../stack/buffers';
 
 const A = 0x0a000001;
 const B = 0x0a000002;
@@ -182,6 +183,55 @@ test('memory bound: the oldest datagrams are evicted to make room; never more th
   t.deepEqual(feed(r, b[2]), original);
   t.is(r.evictions, 1);
   t.is(r.bytesHeld, 40);
+});
+
+/** Every ArrayBuffer reachable from `root` through own properties, arrays, Maps and typed arrays: the byte memory it keeps alive. */
+function reachableArrayBuffers(root: unknown): Set<ArrayBufferLike> {
+  const found = new Set<ArrayBufferLike>();
+  const seen = new Set<object>();
+  const walk = (v: unknown): void => {
+    if (typeof v !== 'object' || v === null || seen.has(v)) return;
+    seen.add(v);
+    if (ArrayBuffer.isView(v)) {
+      found.add(v.buffer);
+      return;
+    }
+    if (v instanceof Map) {
+      for (const [k, x] of v) {
+        walk(k);
+        walk(x);
+      }
+      return;
+    }
+    for (const x of Object.values(v)) walk(x);
+  };
+  walk(root);
+  return found;
+}
+
+test('held fragments are copied: no slab they arrived in stays alive, and held memory is what bytesHeld counts', (t) => {
+  const r = new Reassembler({ now: () => 0 });
+  const original = datagram(3000, 7, rng(21));
+  // Received frames may be views into a 256 KiB slab (an in-memory link hands over the sender's frames).
+  const frames = new FrameAllocator();
+  const slabbed = (fragmentIpv4(original, 1500) as Uint8Array[]).map((f) => {
+    const frame = frames.alloc(f.length);
+    frame.set(f);
+    return frame;
+  });
+  const slab = slabbed[0].buffer;
+  t.true(slab.byteLength >= 256 * 1024);
+  t.is(feed(r, slabbed[0]), null);
+  t.is(feed(r, slabbed[2]), null);
+  const held = reachableArrayBuffers(r);
+  t.false(held.has(slab), 'a held fragment keeps its slab alive');
+  let bytes = 0;
+  for (const b of held) bytes += b.byteLength;
+  t.true(bytes <= r.bytesHeld, `held fragments keep ${bytes} bytes alive; bytesHeld counts ${r.bytesHeld}`);
+  // The bytes were taken when they arrived (input() copies), so later writes to the frames change nothing.
+  slabbed[0].fill(0);
+  slabbed[2].fill(0);
+  t.deepEqual(feed(r, slabbed[1]), original);
 });
 
 test('a datagram bigger than the whole budget is dropped', (t) => {

@@ -10,6 +10,7 @@ import { TcpSegment, writeTcpHeader, setTcpChecksum, TCP_SYN } from '../../../st
 import { Lab } from '../../../tools/lab/lab';
 import type { EchoReply } from '../../../stack/ip/ipv4';
 import { LoopbackDevice } from '../../../devices/loopback';
+import { copyBytes } from '../../../stack/buffers';
 
 interface Sent {
   t: number;
@@ -43,7 +44,7 @@ function rawPacket(protocol: number, payload: Uint8Array, opts: { src?: number; 
 test('ping: an echo request is answered with the same id, sequence and data; TTL 64 both ways', (t) => {
   const p = pair({ link: { delayMs: 7 } });
   const replies: EchoReply[] = [];
-  p.a.ip.onEchoReply = (r) => replies.push({ ...r, data: r.data.slice() });
+  p.a.ip.onEchoReply = (r) => replies.push(r);
   t.true(p.a.ip.ping(ip(B), 0x1234, 1, new TextEncoder().encode('hello ping')));
   p.lab.runUntilIdle();
   t.is(replies.length, 1);
@@ -54,6 +55,17 @@ test('ping: an echo request is answered with the same id, sequence and data; TTL
   const frames = ipFrames(p);
   t.is(frames.length, 2);
   t.deepEqual(frames.map((f) => [f.from, f.h.protocol, f.h.ttl, f.t]), [['a', IPPROTO_ICMP, 64, 0], ['b', IPPROTO_ICMP, 64, 7]]);
+});
+
+test('an echo reply\'s data is the receiver\'s to keep: a copy, not a view pinning the frame\'s slab', (t) => {
+  const p = pair();
+  const replies: EchoReply[] = [];
+  p.a.ip.onEchoReply = (r) => replies.push(r);
+  p.a.ip.ping(ip(B), 1, 1, new TextEncoder().encode('keep me'));
+  p.lab.runUntilIdle();
+  t.is(replies.length, 1);
+  t.is(Buffer.from(replies[0].data).toString(), 'keep me');
+  t.is(replies[0].data.buffer.byteLength, replies[0].data.length);
 });
 
 test('ping can be turned off (icmp_echo_ignore_all)', (t) => {
@@ -69,7 +81,7 @@ test('a 4000-byte echo crosses an MTU-1500 link in fragments both ways and is re
   const p = pair({ link: { delayMs: 1, mtu: 1500 } });
   const data = new Uint8Array(4000).map((_, i) => (i * 13) & 0xff);
   const replies: EchoReply[] = [];
-  p.a.ip.onEchoReply = (r) => replies.push({ ...r, data: r.data.slice() });
+  p.a.ip.onEchoReply = (r) => replies.push(r);
   p.a.ip.ping(ip(B), 9, 2, data);
   p.lab.runUntilIdle();
   t.is(replies.length, 1);
@@ -87,7 +99,7 @@ test('fragments arriving out of order and duplicated are reassembled', (t) => {
   const p = pair({ link: { delayMs: 1, mtu: 1500, reorder: 0.5, reorderDelayMs: 2, duplicate: 0.3 }, seed: 11 });
   const data = new Uint8Array(20000).map((_, i) => (i * 7) & 0xff);
   const replies: EchoReply[] = [];
-  p.a.ip.onEchoReply = (r) => replies.push({ ...r, data: r.data.slice() });
+  p.a.ip.onEchoReply = (r) => replies.push(r);
   for (let i = 0; i < 5; i++) p.a.ip.ping(ip(B), 1, i, data);
   p.lab.runUntilIdle();
   t.true(replies.length >= 5);
@@ -243,7 +255,7 @@ test('ICMP errors quoting a sequence number not outstanding are ignored (RFC 592
   const errors: string[] = [];
   p.a.tcp.connect({ remoteAddress: ip(B), remotePort: 80 }, { onClose: (_c, err) => errors.push(err?.code ?? 'none') });
   p.lab.run(1);
-  const syn = ipFrames(p).find((f) => f.from === 'a')!.bytes.slice();
+  const syn = copyBytes(ipFrames(p).find((f) => f.from === 'a')!.bytes); // not slice(): the recorded frame is a Buffer
   syn[24] ^= 0x80; // a different sequence number in the quoted TCP header
   icmpUnreachableTo(p, 3, syn);
   p.lab.run(100);

@@ -10,17 +10,18 @@ import { LoopbackDevice } from '../../../devices/loopback';
 import { FaultInjector } from '../../../devices/fault';
 import { WrapperDevice } from '../../../devices/wrapper';
 import type { Device, FrameReceiver } from '../../../stack/device';
+import { copyBytes } from '../../../stack/buffers';
 import { Ipv4Header, parseIpv4, parseIpv4Address, IPPROTO_TCP } from '../../../stack/wire/ipv4';
 import { checksumFoldSum, checksumValid, pseudoHeaderSum } from '../../../stack/wire/checksum';
 
-/** Remembers every frame sent through it. */
+/** Remembers a copy of every frame sent through it (frames are Buffers: slice() would be a view). */
 class Recording extends WrapperDevice {
   frames: Uint8Array[] = [];
   constructor(inner: Device) {
     super(inner);
   }
   attach(r: FrameReceiver): void { this.inner.attach(r); }
-  send(frames: readonly Uint8Array[]): void { this.frames.push(...frames.map((f) => f.slice())); this.inner.send(frames); }
+  send(frames: readonly Uint8Array[]): void { this.frames.push(...frames.map((f) => copyBytes(f))); this.inner.send(frames); }
   close(): void { this.inner.close(); }
 }
 
