@@ -1,5 +1,5 @@
 # tcplab: `make` builds, `make demo` runs the demo, `make test` runs every test.
-.PHONY: all build install native typecheck test torture demo bench clean
+.PHONY: all build install native typecheck test torture demo bench bench-compare clean
 
 all: build
 
@@ -42,6 +42,16 @@ demo: build
 
 bench: build
 	node --import ./tools/ts-loader.mjs tools/bench/run.ts
+
+# This checkout (uncommitted changes included) against REF, as ratios HEAD/REF with the
+# spread (tools/bench/compare.ts). REF defaults to the merge-base with main, or HEAD~1 on
+# main; REF=HEAD shows the noise. ROUNDS runs per tree and metric, interleaved.
+REF ?=
+ROUNDS ?= 10
+# No install prerequisite: in a worktree whose node_modules links to a shared one, npm ci
+# would empty the shared one.
+bench-compare:
+	node --import ./tools/ts-loader.mjs tools/bench/compare.ts $(if $(REF),--ref '$(REF)') --rounds $(ROUNDS)
 
 clean:
 	rm -rf dist node_modules devices/native/build

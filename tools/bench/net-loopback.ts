@@ -2,20 +2,21 @@
 // client and server in one process, in the same run: bulk MB/s, connections
 // per second, and the 64-byte round trip. Reported as ratios (tcplab / Node).
 // Run: node --import ./tools/ts-loader.mjs tools/bench/net-loopback.ts
+//
+// tcplab is imported only through the library entry point (index.ts), never by
+// internal path: `make bench-compare` runs this file inside older trees too.
 
 import nodeNet from 'node:net';
-import { Stack } from '../../stack/stack';
-import { RealClock } from '../../net-api/real-clock';
-import { CryptoRandom } from '../../net-api/crypto-random';
-import { LoopbackDevice } from '../../devices/loopback';
-import { createNet } from '../../net-api/index';
+import { Stack, RealClock, CryptoRandom, LoopbackDevice, createNet } from '../../index';
+import { quantile } from './stats';
 
-interface NetLike {
+export interface NetLike {
   createServer(listener: (s: nodeNet.Socket) => void): nodeNet.Server;
   connect(port: number, host: string): nodeNet.Socket;
 }
 
-function tcplabNet(): NetLike {
+/** tcplab's net over a fresh stack with a loopback interface at 127.0.0.1/8. */
+export function tcplabNet(): NetLike {
   const clock = new RealClock();
   const stack = new Stack({ name: 'bench', clock, random: new CryptoRandom() });
   stack.addInterface(new LoopbackDevice(clock), { address: '127.0.0.1/8' });
@@ -92,8 +93,14 @@ export async function connectionsPerSecond(net: NetLike, total: number, parallel
   return total / (ms / 1000);
 }
 
-/** Mean round trip of a 64-byte ping-pong, microseconds. */
-export async function roundTrip(net: NetLike, rounds: number): Promise<number> {
+export interface RoundTripResult {
+  meanUs: number;
+  p50Us: number;
+  p99Us: number;
+}
+
+/** Round trip of a 64-byte ping-pong, microseconds: the mean, and the median and p99 of each exchange. */
+export async function roundTrip(net: NetLike, rounds: number): Promise<RoundTripResult> {
   const { server, port } = await listen(net, (s) => {
     s.setNoDelay(true);
     s.on('data', (d: Buffer) => s.write(d));
@@ -102,24 +109,30 @@ export async function roundTrip(net: NetLike, rounds: number): Promise<number> {
   c.setNoDelay(true);
   await new Promise<void>((r) => c.once('connect', () => r()));
   const msg = Buffer.alloc(64, 1);
+  const samples = new Float64Array(rounds);
   let n = 0;
   let have = 0;
   const start = performance.now();
+  let sentAt = start;
   await new Promise<void>((resolve) => {
     c.on('data', (d: Buffer) => {
       have += d.length;
       while (have >= 64) {
         have -= 64;
+        const now = performance.now();
+        samples[n] = now - sentAt;
+        sentAt = now;
         if (++n === rounds) { resolve(); return; }
         c.write(msg);
       }
     });
     c.write(msg);
   });
-  const us = ((performance.now() - start) * 1000) / rounds;
+  const meanUs = ((performance.now() - start) * 1000) / rounds;
   c.destroy();
   await close(server);
-  return us;
+  samples.sort();
+  return { meanUs, p50Us: quantile(samples, 0.5) * 1000, p99Us: quantile(samples, 0.99) * 1000 };
 }
 
 async function main(): Promise<void> {
@@ -132,10 +145,12 @@ async function main(): Promise<void> {
   await connectionsPerSecond(node, 500); await connectionsPerSecond(ours, 500);
   rows.push(['connections/s', await connectionsPerSecond(node, 3000), await connectionsPerSecond(ours, 3000), 'higher is better']);
   await roundTrip(node, 1000); await roundTrip(ours, 1000);
-  rows.push(['64-byte round trip (us)', await roundTrip(node, 10000), await roundTrip(ours, 10000), 'lower is better']);
+  const [nodeRtt, oursRtt] = [await roundTrip(node, 10000), await roundTrip(ours, 10000)];
+  rows.push(['64-byte round trip (us)', nodeRtt.meanUs, oursRtt.meanUs, 'lower is better']);
+  rows.push(['64-byte round trip p99 (us)', nodeRtt.p99Us, oursRtt.p99Us, 'lower is better']);
   console.log('one process, client and server; Node net on the kernel loopback vs tcplab net on its own loopback');
   for (const [name, n, t, note] of rows) {
-    console.log(`  ${name.padEnd(26)} node ${n.toFixed(1).padStart(9)}  tcplab ${t.toFixed(1).padStart(9)}  ratio ${(t / n).toFixed(2)} (${note})`);
+    console.log(`  ${name.padEnd(28)} node ${n.toFixed(1).padStart(9)}  tcplab ${t.toFixed(1).padStart(9)}  ratio ${(t / n).toFixed(2)} (${note})`);
   }
   process.exit(0);
 }

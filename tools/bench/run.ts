@@ -5,13 +5,8 @@
 import { simThroughput } from './sim-throughput';
 import { goodput } from './goodput';
 import { benchTimers } from './timers';
-import { bulk, connectionsPerSecond, roundTrip } from './net-loopback';
+import { bulk, connectionsPerSecond, roundTrip, tcplabNet, type NetLike } from './net-loopback';
 import nodeNet from 'node:net';
-import { Stack } from '../../stack/stack';
-import { RealClock } from '../../net-api/real-clock';
-import { CryptoRandom } from '../../net-api/crypto-random';
-import { LoopbackDevice } from '../../devices/loopback';
-import { createNet } from '../../net-api/index';
 
 console.log('== stack-to-stack throughput in simulation (MTU 1500, no loss, wall clock)');
 simThroughput(10 * 1024 * 1024);
@@ -32,18 +27,15 @@ benchTimers((l) => console.log(`  ${l}`));
 
 async function netLoopback(): Promise<void> {
   console.log('== tcplab net on its own loopback vs Node net on the kernel loopback (one process, same run)');
-  const clock = new RealClock();
-  const stack = new Stack({ name: 'bench', clock, random: new CryptoRandom() });
-  stack.addInterface(new LoopbackDevice(clock), { address: '127.0.0.1/8' });
-  type N = Parameters<typeof bulk>[0];
-  const ours = createNet(stack) as unknown as N;
-  const node = nodeNet as unknown as N;
+  const ours = tcplabNet();
+  const node = nodeNet as unknown as NetLike;
   await bulk(node, 32e6); await bulk(ours, 32e6);
   const rows: Array<[string, number, number]> = [
     ['bulk MB/s', await bulk(node, 256e6), await bulk(ours, 256e6)],
     ['connections/s', await connectionsPerSecond(node, 3000), await connectionsPerSecond(ours, 3000)],
-    ['64-byte round trip us', await roundTrip(node, 10000), await roundTrip(ours, 10000)],
   ];
+  const [nodeRtt, oursRtt] = [await roundTrip(node, 10000), await roundTrip(ours, 10000)];
+  rows.push(['64-byte round trip us', nodeRtt.meanUs, oursRtt.meanUs], ['  p99 us', nodeRtt.p99Us, oursRtt.p99Us]);
   for (const [name, n, t] of rows) console.log(`  ${name.padEnd(22)} node ${n.toFixed(1).padStart(9)}  tcplab ${t.toFixed(1).padStart(9)}  ratio ${(t / n).toFixed(2)}`);
   process.exit(0);
 }

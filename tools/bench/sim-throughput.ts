@@ -1,10 +1,11 @@
 // Stack-to-stack throughput in simulation: a bulk transfer between two hosts
 // on a clean link at MTU 1500, measured in bytes per second of wall time.
 // Run: node --import ./tools/ts-loader.mjs tools/bench/sim-throughput.ts [MB]
+//
+// tcplab is imported only through the library entry point (index.ts), never by
+// internal path: `make bench-compare` runs this file inside older trees too.
 
-import { Lab } from '../lab/lab';
-import { parseIpv4Address } from '../../stack/wire/ipv4';
-import type { TcpConnection } from '../../stack/tcp/connection';
+import { Lab, parseIpv4Address, type TcpConnection } from '../../index';
 
 export interface ThroughputResult {
   bytes: number;
