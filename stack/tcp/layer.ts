@@ -92,7 +92,7 @@ export class TcpLayer implements TcpServices, ListenerHost {
     this.tupleHashSecret = host.random.u32();
     this.table = new ConnectionTable(this.tupleHashSecret);
     this.isnGen = new IsnGenerator(host.clock, host.random);
-    this.ports = new EphemeralPorts(host.random, config.ephemeralPortMin, config.ephemeralPortMax);
+    this.ports = new EphemeralPorts(host.random, config.ephemeralPortMin, config.ephemeralPortMax, host.clock);
     this.transmitter = new SegmentTransmitter(host, this.trace);
   }
 
