@@ -3,16 +3,26 @@
 // with the ACK each deserves (ack-policy.ts).
 
 import { ackInOrderData, requestAck } from './ack-policy';
+import { copyBytes } from '../buffers';
 import { Reassembly } from './reassembly';
 import { seqAdd, seqGt } from './seq';
 import { setState, startTimeWait } from './state';
 import { ACK_DELAYED, ACK_NOW, N_END, N_READABLE, type Tcb } from './tcb';
 
+/**
+ * Out-of-order pieces smaller than this are copied rather than kept as views
+ * of their frames: the reassembly limit counts payload bytes, and a flood of
+ * tiny pieces must not pin a slab each. Full-sized segments stay zero-copy.
+ */
+const COPY_OUT_OF_ORDER_BELOW = 512;
+
 /** Segment text starting at `seq` (already trimmed to the window). */
 export function receiveText(c: Tcb, seq: number, data: Uint8Array): void {
   if (seq !== c.rcvNxt) {
     if (c.reassembly === null) c.reassembly = new Reassembly(c.config.reassemblyLimitBytes);
-    if (!c.reassembly.insert(seq, data)) c.layer.countDrop('tcp-reassembly-full', c);
+    // A small piece held for long would keep its whole frame slab alive: hold a copy of it.
+    const held = data.length < COPY_OUT_OF_ORDER_BELOW ? copyBytes(data) : data;
+    if (!c.reassembly.insert(seq, held)) c.layer.countDrop('tcp-reassembly-full', c);
     c.lastOooSeq = seq;
     // Out-of-order: a duplicate ACK at once, so the sender can fast-retransmit (RFC 5681 4.2).
     requestAck(c, ACK_NOW, 'out-of-order segment');
